@@ -1,0 +1,73 @@
+# baremetal.jupyterhub: everything a developer or CI runs.
+#
+#   make demo        the whole site on a local systemd container; prints URL and login
+#   make demo-clean  remove it
+#   make test        everything CI runs: lint, sanity, unit, e2e (molecule)
+#
+# Needs: Debian/Ubuntu, Python 3.11+, root (or a Docker engine you may use).
+# Tools are installed into .venv; a Docker engine is installed and started if none answers.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+STAMP := $(VENV)/.installed
+export PATH := $(VENV)/bin:$(PATH)
+export BMJH_CACHE_DIR ?= $(CURDIR)/.cache/containers
+export ANSIBLE_FORCE_COLOR := false
+export PY_COLORS := 0
+export NO_COLOR := 1
+
+# Scenarios `make e2e` runs, in order.
+E2E_SCENARIOS ?= default
+
+.PHONY: help demo demo-clean test lint sanity unit e2e images docker venv clean
+
+help:
+	@sed -n '3,8p' Makefile
+
+$(STAMP): requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+docker:
+	tests/harness/docker.sh
+
+images: docker
+	tests/harness/images.sh
+
+demo: $(STAMP)
+	tests/harness/demo.sh up
+
+demo-clean:
+	tests/harness/demo.sh down
+
+lint: $(STAMP)
+	ansible-lint --profile production
+
+sanity: $(STAMP)
+	tests/harness/sanity.sh
+
+unit: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit
+
+e2e: $(STAMP) images
+	@mkdir -p $(BMJH_CACHE_DIR)
+	@for s in $(E2E_SCENARIOS); do \
+	  echo "=== molecule test -s $$s"; \
+	  start=$$SECONDS; \
+	  molecule test -s $$s || exit 1; \
+	  echo "=== $$s passed in $$((SECONDS - start)) s"; \
+	done
+
+test: lint sanity unit e2e
+
+clean: demo-clean
+	rm -rf $(VENV) .cache tests/output

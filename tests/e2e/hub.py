@@ -1,0 +1,141 @@
+"""A small JupyterHub client for the end-to-end tests: logs in like a browser does,
+spawns, talks to the hub's REST API and to users' servers through the proxy."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import time
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+TIMEOUT = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    container: str
+    url: str  # the hub's public base URL, ending in "/"
+
+    def exec(self, *argv: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = ["docker", "exec"] + (["-u", user] if user else []) + [self.container, *argv]
+        return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=300)
+
+    def pids(self, user: str, pattern: str) -> list[int]:
+        """PIDs of the processes of `user` whose command line contains `pattern`
+        (read from /proc: minimal images have no pgrep)."""
+        script = (
+            "import os, pwd, sys\n"
+            "uid = pwd.getpwnam(sys.argv[1]).pw_uid\n"
+            "for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+            "    try:\n"
+            "        if os.stat(f'/proc/{pid}').st_uid != uid: continue\n"
+            "        cmd = open(f'/proc/{pid}/cmdline', 'rb').read().replace(b'\\0', b' ').decode()\n"
+            "    except OSError: continue\n"
+            "    if sys.argv[2] in cmd: print(pid)\n"
+        )
+        out = self.exec("python3", "-c", script, user, pattern).stdout
+        return sorted(int(p) for p in out.split())
+
+
+def password(user: str) -> str:
+    return f"{user}-pw"
+
+
+class HubSession:
+    """One user's browser-like session with a hub."""
+
+    def __init__(self, target: Target, user: str, verify: bool | str = True):
+        self.target = target
+        self.user = user
+        self.http = requests.Session()
+        self.http.verify = verify
+        self.token: str | None = None
+
+    def url(self, path: str) -> str:
+        return urljoin(self.target.url, path.lstrip("/"))
+
+    def hub_xsrf(self) -> str:
+        """The hub's _xsrf cookie (users' servers set their own, on their own paths)."""
+        hub_path = urlsplit(self.url("hub/")).path
+        for cookie in self.http.cookies:
+            if cookie.name == "_xsrf" and hub_path.startswith(cookie.path.rstrip("/") + "/"):
+                return cookie.value
+        return ""
+
+    def login(self, pw: str | None = None) -> requests.Response:
+        """POST the login form as a browser does; return the final response."""
+        page = self.http.get(self.url("hub/login"), timeout=TIMEOUT)
+        page.raise_for_status()
+        xsrf = self.hub_xsrf()
+        return self.http.post(
+            self.url("hub/login"),
+            data={"username": self.user, "password": pw if pw is not None else password(self.user), "_xsrf": xsrf},
+            timeout=TIMEOUT,
+        )
+
+    @property
+    def logged_in(self) -> bool:
+        return any(c.name.startswith("jupyterhub-session-id") or c.name == "jupyterhub-hub-login" for c in self.http.cookies)
+
+    def api_token(self) -> str:
+        """A token for the hub's REST API, made with the login cookie (as the hub's UI does)."""
+        if self.token is None:
+            r = self.http.post(
+                self.url(f"hub/api/users/{self.user}/tokens"),
+                json={"note": "bmjh e2e", "expires_in": 3600},
+                headers={"X-XSRFToken": self.hub_xsrf()},
+                timeout=TIMEOUT,
+            )
+            r.raise_for_status()
+            self.token = r.json()["token"]
+        return self.token
+
+    def api(self, method: str, path: str, **kw) -> requests.Response:
+        headers = kw.pop("headers", {})
+        headers["Authorization"] = f"token {self.api_token()}"
+        return requests.request(
+            method, self.url(path), headers=headers, timeout=kw.pop("timeout", TIMEOUT), verify=self.http.verify, **kw
+        )
+
+    def user_model(self) -> dict:
+        r = self.api("GET", f"hub/api/users/{self.user}")
+        r.raise_for_status()
+        return r.json()
+
+    def server(self) -> dict | None:
+        return self.user_model().get("servers", {}).get("")
+
+    def spawn(self, timeout: float = 180) -> dict:
+        """Start the user's default server (if not running) and wait until it is ready."""
+        if not self.server():
+            r = self.http.get(self.url("hub/spawn"), timeout=TIMEOUT)
+            assert r.status_code == 200, f"spawn page answered {r.status_code}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = self.server()
+            if server and server.get("ready"):
+                return server
+            time.sleep(0.5)
+        raise AssertionError(f"{self.user}'s server was not ready within {timeout} s: {self.user_model()}")
+
+    def stop(self, timeout: float = 60) -> None:
+        self.api("DELETE", f"hub/api/users/{self.user}/server")
+        deadline = time.monotonic() + timeout
+        while self.server() and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except requests.RequestException as exc:  # the service may be restarting
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"{what} not met within {timeout} s (last: {last!r})")

@@ -1,0 +1,81 @@
+"""The walking skeleton, end to end: PAM login over HTTP, spawn, JupyterLab, the access
+policy, and a hub restart that users' running servers survive."""
+
+import pytest
+import requests
+
+from hub import HubSession, wait_until
+
+# Set in molecule's inventory: alice is allowed, carol is an admin listed nowhere else,
+# mallory exists on the host with a valid password but is not allowed.
+ALLOWED, ADMIN_ONLY, NOT_ALLOWED = "alice", "carol", "mallory"
+
+
+@pytest.fixture(scope="module")
+def alice(target):
+    s = HubSession(target, ALLOWED)
+    r = s.login()
+    assert r.status_code == 200 and s.logged_in, f"login failed: {r.status_code} {r.url}"
+    return s
+
+
+def test_units_are_active_and_enabled(target):
+    for unit in ("jupyterhub.service", "configurable-http-proxy.service"):
+        assert target.exec("systemctl", "is-active", unit, check=False).stdout.strip() == "active", unit
+        assert target.exec("systemctl", "is-enabled", unit, check=False).stdout.strip() in ("enabled", "linked"), unit
+
+
+def test_allowed_user_logs_in_spawns_and_gets_jupyterlab(alice):
+    server = alice.spawn()
+    assert server["ready"]
+    # The user's URL lands on JupyterLab (the default UI), through the proxy.
+    r = alice.http.get(alice.url(f"user/{ALLOWED}/"), timeout=60)
+    assert r.status_code == 200, r.status_code
+    assert r.url.endswith(f"/user/{ALLOWED}/lab"), r.url
+    assert '"appName": "JupyterLab"' in r.text
+    # ... and the server runs as that user.
+    assert alice.target.pids(ALLOWED, "jupyterhub-singleuser"), "no jupyterhub-singleuser process runs as the user"
+
+
+def test_admin_listed_alone_can_log_in(target):
+    carol = HubSession(target, ADMIN_ONLY)
+    r = carol.login()
+    assert r.status_code == 200 and carol.logged_in, f"{ADMIN_ONLY} refused: {r.status_code} {r.url}"
+    assert carol.user_model()["admin"] is True
+
+
+def test_user_outside_the_allowed_set_is_refused(target):
+    mallory = HubSession(target, NOT_ALLOWED)
+    assert target.exec("id", NOT_ALLOWED, check=False).returncode == 0, "the refused user must exist on the host"
+    r = mallory.login()
+    assert r.status_code == 403, r.status_code
+    assert not mallory.logged_in
+
+
+def test_wrong_password_is_refused(target):
+    s = HubSession(target, ALLOWED)
+    r = s.login("not-" + ALLOWED + "-pw")
+    assert r.status_code == 403, r.status_code
+    assert not s.logged_in
+
+
+def test_hub_restart_keeps_running_servers(target, alice):
+    before = alice.spawn()
+    pid_before = target.pids(ALLOWED, "jupyterhub-singleuser")
+    assert pid_before
+    status_url = f"user/{ALLOWED}/api/status"
+    assert alice.api("GET", status_url).status_code == 200
+
+    target.exec("systemctl", "restart", "jupyterhub.service")
+    # While the hub starts again, the proxy keeps routing to the user's server.
+    assert alice.api("GET", status_url, timeout=10).status_code == 200
+
+    wait_until(lambda: requests.get(alice.url("hub/api/"), timeout=5).status_code == 200, 60, what="hub back")
+    after = alice.server()
+    assert after and after["ready"], after
+    assert after["started"] == before["started"], "the server was spawned again"
+    pid_after = target.pids(ALLOWED, "jupyterhub-singleuser")
+    assert pid_after == pid_before
+    # The browser session still reaches JupyterLab.
+    r = alice.http.get(alice.url(f"user/{ALLOWED}/lab"), timeout=30)
+    assert r.status_code == 200 and '"appName": "JupyterLab"' in r.text
