@@ -51,6 +51,7 @@ demo-clean:
 
 lint: $(STAMP)
 	ansible-lint --profile production
+	$(VENV)/bin/python tests/harness/role_docs.py --check
 
 sanity: $(STAMP)
 	tests/harness/sanity.sh
