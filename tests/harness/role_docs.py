@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Keep each role's README table of variables in step with its meta/argument_specs.yml.
 
-    tests/harness/role_docs.py          rewrite the tables
-    tests/harness/role_docs.py --check  fail if a README is out of date (run by `make lint`)
+    python tests/harness/role_docs.py          rewrite the tables
+    python tests/harness/role_docs.py --check  fail if a README is out of date (run by `make lint`)
 
 The table sits between <!-- BEGIN VARIABLES --> and <!-- END VARIABLES --> in
 roles/<role>/README.md; the rest of the README is written by hand.
@@ -57,7 +56,7 @@ def main(check):
             stale.append(f"{readme.relative_to(ROOT)}: no {BEGIN} ... {END} block")
             continue
         head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
+        tail = rest.split(END, 1)[1]
         new = f"{head}{BEGIN}\n{table(spec)}\n{END}{tail}"
         if new != text:
             if check:
@@ -67,7 +66,7 @@ def main(check):
     for line in stale:
         print(line, file=sys.stderr)
     if stale and check:
-        print("run tests/harness/role_docs.py to update", file=sys.stderr)
+        print("run: python tests/harness/role_docs.py", file=sys.stderr)
     return 1 if stale else 0
 
 
