@@ -1,12 +1,19 @@
 """End-to-end checks run from the controller against hubs in test containers.
 
 A target is a container (reached with `docker exec` for the few checks that need the
-host) and the URL its hub is published at on 127.0.0.1:
+host) and the URLs its hub is published at on 127.0.0.1:
 
-    pytest tests/e2e --target bmjh-default-debian12=http://127.0.0.1:18000/
+    pytest tests/e2e --target "bmjh-default-debian12,url=https://127.0.0.1:18443/jupyter/,
+        http=http://127.0.0.1:18080/jupyter/,direct=http://127.0.0.1:18000/,
+        ca=/etc/nginx/jupyterhub-tls/cert.pem"
 
-or BMJH_TARGETS="name=url,name=url". Test users are those molecule's prepare creates
-(password: the user name + "-pw").
+    url     the hub as users reach it (required)
+    http    the same over plain HTTP, when url is HTTPS (redirect checks)
+    direct  a published port that must NOT answer (the hub's proxy, loopback only)
+    ca      a CA certificate inside the container that the HTTPS URL is verified with
+
+or BMJH_TARGETS with targets separated by spaces. Test users are those molecule's prepare
+creates (password: the user name + "-pw").
 """
 
 import os
@@ -28,13 +35,17 @@ def pytest_addoption(parser):
 def _targets(config):
     specs = list(config.getoption("--target"))
     if not specs and os.environ.get("BMJH_TARGETS"):
-        specs = [s for s in os.environ["BMJH_TARGETS"].split(",") if s]
+        specs = os.environ["BMJH_TARGETS"].split()
     targets = []
     for spec in specs:
-        name, sep, url = spec.partition("=")
-        if not sep or not url.startswith("http"):
-            raise pytest.UsageError(f"--target wants container=url, got {spec!r}")
-        targets.append(Target(container=name, url=url if url.endswith("/") else url + "/"))
+        name, *fields = [f.strip() for f in spec.split(",") if f.strip()]
+        opts = dict(f.partition("=")[::2] for f in fields)
+        unknown = set(opts) - {"url", "http", "direct", "ca"}
+        if unknown or not opts.get("url", "").startswith("http"):
+            raise pytest.UsageError(f"--target wants container,url=...[,http=...][,direct=...][,ca=...], got {spec!r}")
+        url = opts["url"] if opts["url"].endswith("/") else opts["url"] + "/"
+        targets.append(Target(container=name, url=url, http_url=opts.get("http"),
+                              direct_url=opts.get("direct"), ca=opts.get("ca")))
     return targets
 
 

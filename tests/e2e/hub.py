@@ -4,11 +4,17 @@ spawns, talks to the hub's REST API and to users' servers through the proxy."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import pathlib
 import subprocess
+import tempfile
 import time
+import uuid
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import websocket
 
 TIMEOUT = 30
 
@@ -17,6 +23,19 @@ TIMEOUT = 30
 class Target:
     container: str
     url: str  # the hub's public base URL, ending in "/"
+    http_url: str | None = None  # the same over plain HTTP (redirects to url)
+    direct_url: str | None = None  # a published port that must not answer
+    ca: str | None = None  # CA certificate inside the container for an HTTPS url
+
+    @functools.cached_property
+    def verify(self) -> bool | str:
+        """What requests should verify the hub's TLS certificate with."""
+        if not self.url.startswith("https:") or not self.ca:
+            return True
+        pem = self.exec("cat", self.ca).stdout
+        path = pathlib.Path(tempfile.gettempdir()) / f"bmjh-{self.container}-ca.pem"
+        path.write_text(pem)
+        return str(path)
 
     def exec(self, *argv: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         cmd = ["docker", "exec"] + (["-u", user] if user else []) + [self.container, *argv]
@@ -46,11 +65,13 @@ def password(user: str) -> str:
 class HubSession:
     """One user's browser-like session with a hub."""
 
-    def __init__(self, target: Target, user: str, verify: bool | str = True):
+    def __init__(self, target: Target, user: str):
         self.target = target
         self.user = user
         self.http = requests.Session()
-        self.http.verify = verify
+        # Not the environment's CA bundle (REQUESTS_CA_BUNDLE would override `verify`).
+        self.http.trust_env = False
+        self.http.verify = target.verify
         self.token: str | None = None
 
     def url(self, path: str) -> str:
@@ -139,3 +160,52 @@ def wait_until(predicate, timeout: float, interval: float = 0.25, what: str = "c
             last = exc
         time.sleep(interval)
     raise AssertionError(f"{what} not met within {timeout} s (last: {last!r})")
+
+
+class Kernel:
+    """A kernel of a user's server, started over the REST API and driven over its websocket."""
+
+    def __init__(self, session: HubSession, kernel_name: str):
+        self.session = session
+        r = session.api("POST", f"user/{session.user}/api/kernels", json={"name": kernel_name}, timeout=60)
+        assert r.status_code == 201, f"starting kernel {kernel_name!r}: {r.status_code} {r.text[:300]}"
+        self.id = r.json()["id"]
+        ws_url = session.url(f"user/{session.user}/api/kernels/{self.id}/channels").replace("http", "ws", 1)
+        sslopt = {"ca_certs": session.http.verify} if isinstance(session.http.verify, str) else {}
+        self.ws = websocket.create_connection(
+            ws_url, header=[f"Authorization: token {session.api_token()}"], timeout=60, sslopt=sslopt
+        )
+
+    def execute(self, code: str, timeout: float = 60) -> str:
+        """Run code; return what it printed to stdout. Fails on an error reply."""
+        msg_id = uuid.uuid4().hex
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": self.session.user, "session": uuid.uuid4().hex,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        out, status, idle = [], None, False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not (status and idle):
+            msg = json.loads(self.ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "stream" and msg["content"]["name"] == "stdout":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                raise AssertionError(f"kernel error: {msg['content']['ename']}: {msg['content']['evalue']}")
+            elif kind == "execute_reply":
+                status = msg["content"]["status"]
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+        assert status == "ok", f"execute_reply status {status!r} (timed out: {time.monotonic() >= deadline})"
+        return "".join(out)
+
+    def shutdown(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.session.api("DELETE", f"user/{self.session.user}/api/kernels/{self.id}")

@@ -2,7 +2,6 @@
 policy, and a hub restart that users' running servers survive."""
 
 import pytest
-import requests
 
 from hub import HubSession, wait_until
 
@@ -70,7 +69,7 @@ def test_hub_restart_keeps_running_servers(target, alice):
     # While the hub starts again, the proxy keeps routing to the user's server.
     assert alice.api("GET", status_url, timeout=10).status_code == 200
 
-    wait_until(lambda: requests.get(alice.url("hub/api/"), timeout=5).status_code == 200, 60, what="hub back")
+    wait_until(lambda: alice.http.get(alice.url("hub/api/"), timeout=5).status_code == 200, 60, what="hub back")
     after = alice.server()
     assert after and after["ready"], after
     assert after["started"] == before["started"], "the server was spawned again"
