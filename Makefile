@@ -60,7 +60,8 @@ unit: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
 e2e: $(STAMP) images
-	@mkdir -p $(BMJH_CACHE_DIR)
+	tests/harness/browser.sh
+	@mkdir -p $(BMJH_CACHE_DIR) tests/artifacts
 	@for s in $(E2E_SCENARIOS); do \
 	  echo "=== molecule test -s $$s"; \
 	  start=$$SECONDS; \

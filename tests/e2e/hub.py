@@ -25,6 +25,7 @@ class Target:
     url: str  # the hub's public base URL, ending in "/"
     http_url: str | None = None  # the same over plain HTTP (redirects to url)
     direct_url: str | None = None  # a published port that must not answer
+    other_url: str | None = None  # another site on the same nginx
     ca: str | None = None  # CA certificate inside the container for an HTTPS url
 
     @functools.cached_property

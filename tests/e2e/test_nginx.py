@@ -40,3 +40,10 @@ def test_the_hubs_own_proxy_is_not_reachable_from_outside(target):
     # so the connection is dropped instead of answered.
     with pytest.raises(requests.ConnectionError):
         requests.get(target.direct_url, timeout=10)
+
+
+def test_the_other_site_still_answers_with_its_own_page(target):
+    if not target.other_url:
+        pytest.skip("no other site on this target")
+    r = requests.get(target.other_url, timeout=30)
+    assert r.status_code == 200 and "bmjh-other-site" in r.text, (r.status_code, r.text[:200])

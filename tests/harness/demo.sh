@@ -4,11 +4,11 @@
 #   tests/harness/demo.sh up     build/start the container, apply playbooks/site.yml, print URL + login
 #   tests/harness/demo.sh down   remove the container
 #
-# BMJH_DEMO_PORT (default 8000) is the port on 127.0.0.1; BMJH_DEMO_IMAGE (default debian12).
+# BMJH_DEMO_PORT (default 8443) is the HTTPS port on 127.0.0.1; BMJH_DEMO_IMAGE (default debian12).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=bmjh-demo
-port=${BMJH_DEMO_PORT:-8000}
+port=${BMJH_DEMO_PORT:-8443}
 image=${BMJH_DEMO_IMAGE:-debian12}
 cache=${BMJH_CACHE_DIR:-$root/.cache/containers}
 state=$root/.cache/demo
@@ -33,7 +33,7 @@ up() {
       --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
       -v "$cache/pip:/root/.cache/pip" -v "$cache/npm:/root/.npm" \
       -v "$cache/apt-$image:/var/cache/apt/archives" \
-      --stop-signal SIGRTMIN+3 -p "127.0.0.1:$port:8000" \
+      --stop-signal SIGRTMIN+3 -p "127.0.0.1:$port:443" \
       "bmjh/$image:latest" /sbin/init >/dev/null
   else
     docker start "$name" >/dev/null
@@ -54,7 +54,7 @@ INV
     -e "bmjh_demo_password_file=$state/password"
   cat <<MSG
 
-  JupyterHub is running:   http://127.0.0.1:$port/
+  JupyterHub is running:   https://127.0.0.1:$port/jupyter/   (self-signed certificate)
   Log in as:               demo
   Password:                $(cat "$state/password")
 

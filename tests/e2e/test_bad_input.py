@@ -1,0 +1,77 @@
+"""Bad input is refused before anything changes.
+
+On a converged host, the site playbook runs once per invalid setting: the play must fail,
+the message must name the offending variable and say what is expected, and nothing the
+collection manages may have changed (file checksums, modes and owners, install trees, the
+state and main PID of our units, the nginx configuration).
+"""
+
+import re
+
+import pytest
+
+from sitecli import diff, run_site, snapshot
+
+pytestmark = pytest.mark.site_runs
+
+CONDA = {"shared_env_manager": "conda"}
+
+# (case id, extra vars, regexes the failure output must match: the variable, and what is expected)
+CASES = [
+    ("base-url-no-leading-slash", {"jupyterhub_base_url": "jupyter/"}, ["jupyterhub_base_url", "must start and end with '/'"]),
+    ("base-url-with-space", {"jupyterhub_base_url": "/my hub/"}, ["jupyterhub_base_url", "must start and end with '/'"]),
+    ("public-port-out-of-range", {"jupyterhub_public_port": 70000}, ["jupyterhub_public_port", "from 1 to 65535"]),
+    ("public-port-not-a-number", {"jupyterhub_public_port": "eighty"}, ["jupyterhub_public_port", "from 1 to 65535"]),
+    ("hub-port-zero", {"jupyterhub_hub_port": 0}, ["jupyterhub_hub_port", "from 1 to 65535"]),
+    ("ports-equal", {"jupyterhub_hub_port": 8000}, ["jupyterhub_public_port", "must all be different ports"]),
+    ("api-port-equals-https-port", {"jupyterhub_proxy_api_port": 443}, ["jupyterhub_proxy_api_port", "must all be different ports"]),
+    ("public-ip-not-an-address", {"jupyterhub_public_ip": "every-interface"}, ["jupyterhub_public_ip", "IP address"]),
+    ("unknown-tls-mode", {"reverse_proxy_tls_mode": "letsencrypt"}, ["reverse_proxy_tls_mode", "self_signed, provided, acme, none"]),
+    ("provided-tls-without-cert", {"reverse_proxy_tls_mode": "provided"}, ["reverse_proxy_tls_cert", "absolute path"]),
+    ("provided-tls-cert-missing", {"reverse_proxy_tls_mode": "provided", "reverse_proxy_tls_cert": "/etc/ssl/nowhere/hub.pem",
+                                   "reverse_proxy_tls_key": "/etc/ssl/nowhere/hub.key"},
+     ["reverse_proxy_tls_cert", "/etc/ssl/nowhere/hub.pem does not exist"]),
+    ("nobody-could-log-in", {"jupyterhub_venv_allowed_users": [], "jupyterhub_venv_admin_users": [],
+                             "jupyterhub_venv_allowed_groups": [], "jupyterhub_venv_allow_all": False},
+     ["Nobody could log in", "jupyterhub_venv_allow_all"]),
+    ("invalid-user-name", {"jupyterhub_venv_allowed_users": ["Alice Smith"]}, ["jupyterhub_venv_allowed_users", "not valid user names"]),
+    ("invalid-group-name", {"jupyterhub_venv_allowed_groups": ["staff/all"]}, ["jupyterhub_venv_allowed_groups", "not valid group names"]),
+    ("user-does-not-exist", {"jupyterhub_venv_admin_users": ["nosuchuser"]}, ["jupyterhub_venv_admin_users", "nosuchuser does not exist"]),
+    ("invalid-kernel-name", {"shared_env_environments": [{"name": "py", "kernel_name": "my kernel", "display_name": "X"}]},
+     ["shared_env_environments", "kernel names may hold only"]),
+    ("kernel-named-python", {"shared_env_environments": [{"name": "py", "kernel_name": "python", "display_name": "X"}]},
+     ["shared_env_environments", "may not be named 'python'"]),
+    ("duplicate-environment-names", {"shared_env_environments": [{"name": "a", "display_name": "A"}, {"name": "a", "display_name": "B"}]},
+     ["shared_env_environments", "each environment needs its own name"]),
+    ("unknown-environment-manager", {"shared_env_manager": "pipenv"}, ["shared_env_manager", "conda, venv"]),
+    ("packages-not-a-list", {"shared_env_environments": [{"name": "a", "display_name": "A", "packages": {"numpy": 1}}]},
+     ["packages", "list"]),
+    ("malformed-jupyterhub-version", {"jupyterhub_venv_jupyterhub_version": "latest"},
+     ["jupyterhub_venv_jupyterhub_version", "release number such as"]),
+    ("malformed-proxy-version", {"http_proxy_version": "5"}, ["http_proxy_version", "one release such as"]),
+    ("unknown-conda-source", dict(CONDA, conda_system_source="homebrew"), ["conda_system_source", "miniforge"]),
+    ("malformed-sha256", dict(CONDA, conda_system_miniforge_sha256="abc123"), ["conda_system_miniforge_sha256", "64 hex"]),
+    ("malformed-upload-size", {"reverse_proxy_client_max_body_size": "lots"}, ["reverse_proxy_client_max_body_size", "nginx size"]),
+    ("negative-idle-timeout", {"jupyterhub_venv_idle_culler_timeout": -5}, ["jupyterhub_venv_idle_culler_timeout", "0 or more"]),
+    ("malformed-memory-limit", {"jupyterhub_venv_spawner": "systemd", "jupyterhub_venv_mem_limit": "2 gigs"},
+     ["jupyterhub_venv_mem_limit", "size as systemd takes it"]),
+    ("limits-without-systemd-spawner", {"jupyterhub_venv_mem_limit": "2G"}, ["jupyterhub_venv_mem_limit", "need jupyterhub_venv_spawner: systemd"]),
+]
+
+
+@pytest.fixture(scope="module")
+def before(target):
+    return snapshot(target)
+
+
+@pytest.mark.parametrize("extra_vars,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_setting_is_refused_and_changes_nothing(target, before, extra_vars, expected):
+    run = run_site(target, extra_vars)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, f"the play accepted {extra_vars}:\n{output[-2000:]}"
+    failure = "\n".join(line for line in output.splitlines() if "fatal:" in line or "FAILED" in line or "msg" in line)
+    for pattern in expected:
+        assert re.search(re.escape(pattern), failure), f"{pattern!r} not in the failure:\n{failure[-3000:] or output[-3000:]}"
+    assert "changed=0" in output, "the refused run reported changes"
+    changes = diff(before, snapshot(target))
+    assert not changes, "the refused run changed the host:\n" + "\n".join(changes[:40])

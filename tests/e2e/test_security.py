@@ -1,0 +1,130 @@
+"""Nothing open that should be closed: root-only secrets that never show in a run's
+output, no group/other-writable install trees, only nginx (and sshd) listening beyond
+loopback, TLS 1.2+ only, and a sandboxed proxy.
+"""
+
+import json
+import os
+import pathlib
+import re
+import socket
+import ssl
+from urllib.parse import urlsplit
+
+import pytest
+
+from sitecli import run_site
+
+SECRETS = ["/var/lib/jupyterhub/jupyterhub_cookie_secret", "/etc/configurable-http-proxy/auth.env"]
+TREES = ["/opt/jupyterhub", "/opt/jupyter-envs", "/opt/conda", "/opt/configurable-http-proxy", "/var/lib/jupyterhub"]
+
+
+def _tls_key(target):
+    site = target.exec("cat", "/etc/nginx/sites-enabled/jupyterhub.conf").stdout
+    m = re.search(r"ssl_certificate_key\s+(\S+);", site)
+    assert m, "no ssl_certificate_key in the hub's nginx site"
+    return m.group(1)
+
+
+def _stat(target, path):
+    return target.exec("stat", "-c", "%a %U %G", path).stdout.split()
+
+
+def test_secrets_are_root_only(target):
+    for path in SECRETS + ([_tls_key(target)] if target.url.startswith("https:") else []):
+        assert _stat(target, path) == ["600", "root", "root"], path
+    assert _stat(target, "/var/lib/jupyterhub") == ["700", "root", "root"]
+    assert _stat(target, "/var/lib/jupyterhub/jupyterhub.sqlite")[0] == "600"
+
+
+def test_install_trees_are_not_writable_by_group_or_others(target):
+    trees = [t for t in TREES if target.exec("test", "-e", t, check=False).returncode == 0]
+    assert "/opt/jupyterhub" in trees
+    found = target.exec("find", *trees, "-perm", "/022", "-not", "-type", "l", "-print").stdout.split()
+    assert not found, f"writable by group or others: {found[:20]}"
+
+
+_LISTENERS = r'''
+import json
+out = []
+for proto in ("tcp", "tcp6"):
+    with open("/proc/net/" + proto) as f:
+        for line in list(f)[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state != "0A":  # LISTEN
+                continue
+            addr, port = local.split(":")
+            out.append([proto, addr, int(port, 16)])
+print(json.dumps(out))
+'''
+LOOPBACK = {"0100007F", "00000000000000000000000001000000"}
+
+
+def test_only_nginx_and_sshd_listen_beyond_loopback(target):
+    listeners = json.loads(target.exec("python3", "-c", _LISTENERS).stdout)
+    public = sorted({port for _proto, addr, port in listeners if addr not in LOOPBACK})
+    assert set(public) <= {22, 80, 443}, f"listening beyond loopback: {public}"
+    loopback = {port for _proto, addr, port in listeners if addr in LOOPBACK}
+    assert {8000, 8001, 8081} <= loopback, f"the hub, the proxy and its API should listen on loopback: {sorted(loopback)}"
+
+
+def _handshake(target, version):
+    parts = urlsplit(target.url)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("ALL:@SECLEVEL=0")  # the client offers old versions; only the server may refuse
+    ctx.minimum_version = ctx.maximum_version = version
+    with socket.create_connection((parts.hostname, parts.port or 443), timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname=parts.hostname) as tls:
+            return tls.version()
+
+
+@pytest.mark.parametrize("version", ["TLSv1", "TLSv1_1"])
+def test_old_tls_versions_are_refused_by_the_server(target, version):
+    if not target.url.startswith("https:"):
+        pytest.skip("not HTTPS")
+    with pytest.raises(ssl.SSLError) as err:
+        _handshake(target, getattr(ssl.TLSVersion, version))
+    # The server's protocol_version alert, not a client that could not offer the version.
+    assert "ALERT_PROTOCOL_VERSION" in str(err.value) or "alert protocol version" in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("version", ["TLSv1_2", "TLSv1_3"])
+def test_tls_1_2_and_1_3_are_accepted(target, version):
+    if not target.url.startswith("https:"):
+        pytest.skip("not HTTPS")
+    assert _handshake(target, getattr(ssl.TLSVersion, version)) == version.replace("_", ".")
+
+
+def test_units_sandboxing_is_reported_and_the_proxy_is_ok(target):
+    report = {}
+    for unit in ("configurable-http-proxy.service", "jupyterhub.service"):
+        last = target.exec("systemd-analyze", "security", "--no-pager", unit).stdout.strip().splitlines()[-1]
+        m = re.search(r"exposure level for \S+: ([0-9.]+) (\w+)", last)
+        assert m, last
+        report[unit] = {"exposure": float(m.group(1)), "rating": m.group(2)}
+    path = pathlib.Path(os.environ.get("BMJH_ARTIFACTS", "tests/artifacts")) / f"systemd-security-{target.container}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1))
+    print(target.container, report)
+    assert report["configurable-http-proxy.service"]["rating"] in ("OK", "SAFE", "PERFECT"), report
+    assert target.exec("systemctl", "show", "-p", "User", "--value", "configurable-http-proxy.service").stdout.strip() != "root"
+
+
+@pytest.mark.site_runs
+def test_secrets_never_show_in_the_output_of_a_run(target):
+    secrets = [target.exec("cat", path).stdout.strip().split("=", 1)[-1] for path in SECRETS]
+    key_lines = [line for line in target.exec("cat", _tls_key(target)).stdout.splitlines()
+                 if line and not line.startswith("-----")]
+    # A run that changes the hub's config and restarts it, with --diff and -v, then one
+    # that puts it back.
+    runs = [run_site(target, {"jupyterhub_venv_spawner_http_timeout": 119}, "--diff", "-v"),
+            run_site(target, {}, "--diff", "-v")]
+    for run in runs:
+        assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert "changed=" in runs[0].stdout and not re.search(r"changed=0\s", runs[0].stdout), "the first run should change the config"
+    output = "".join(r.stdout + r.stderr for r in runs)
+    for secret in secrets + key_lines[:3]:
+        assert len(secret) >= 32
+        assert secret not in output, "a secret appears in the output of a run"
