@@ -50,6 +50,15 @@ def _targets(config):
     return targets
 
 
+@pytest.fixture(scope="session")
+def targets(request):
+    """All targets at once, for tests that run the site playbook on every host in one go."""
+    found = _targets(request.config)
+    if not found:
+        raise pytest.UsageError("no target: give --target container,url=... or set BMJH_TARGETS")
+    return found
+
+
 def pytest_generate_tests(metafunc):
     if "target" in metafunc.fixturenames:
         targets = _targets(metafunc.config)
