@@ -141,16 +141,18 @@ seealso:
 """
 
 EXAMPLES = r"""
+# The guide names this kernel "python", but jupyter_client starts the "python3" kernel
+# for that name; "python3" also makes it the kernel of the many notebooks that ask for it.
 - name: Shared environment's kernel, seen only by the JupyterHub installation in /opt/jupyterhub (the guide's option 1)
   baremetal.jupyterhub.jupyter_kernelspec:
-    name: python
+    name: python3
     display_name: Python (default)
     python: /opt/conda/envs/python/bin/python
     prefix: /opt/jupyterhub
 
 - name: The same kernel system-wide, in /usr/local/share/jupyter/kernels (the guide's option 2)
   baremetal.jupyterhub.jupyter_kernelspec:
-    name: python
+    name: python3
     display_name: Python (default)
     python: /opt/conda/envs/python/bin/python
 
@@ -191,7 +193,7 @@ EXAMPLES = r"""
 
 - name: Remove the system-wide kernel
   baremetal.jupyterhub.jupyter_kernelspec:
-    name: python
+    name: python3
     state: absent
 """
 
@@ -387,6 +389,12 @@ class KernelSpecModule(object):
             self.fail("invalid kernel name %r: %s; '.' and '..' are not names." % (name, NAME_RULE))
         # jupyter_client's KernelSpecManager.install_kernel_spec() lower-cases the name.
         self.name = name.lower()
+        # jupyter_client's KernelManager starts the "python3" kernel when asked for
+        # "python": a spec under that name would never run. Removing one is fine.
+        if self.name == "python" and self.p["state"] == "present":
+            self.fail("kernel name 'python' cannot be used: jupyter_client starts the 'python3' kernel for it, "
+                      "so this spec would never run; name it 'python3' (to be the default Python kernel) or "
+                      "anything else")
 
     def resolve_location(self):
         prefix, user = self.p["prefix"], self.p["user"]

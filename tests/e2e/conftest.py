@@ -65,3 +65,9 @@ def pytest_generate_tests(metafunc):
         if not targets:
             raise pytest.UsageError("no target: give --target container=url or set BMJH_TARGETS")
         metafunc.parametrize("target", targets, ids=[t.container for t in targets], scope="module")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that reinstall the hub (day-2 operations) run last, after the others have
+    used the hub as the scenario made it."""
+    items.sort(key=lambda item: item.get_closest_marker("day2_ops") is not None)

@@ -149,6 +149,16 @@ class HubSession:
             time.sleep(0.5)
 
 
+def logged_in(target: Target, user: str, spawn: bool = False) -> HubSession:
+    """A session of `user` that has logged in (and, with spawn, whose server is ready)."""
+    session = HubSession(target, user)
+    r = session.login()
+    assert r.status_code == 200 and session.logged_in, f"{user} could not log in: {r.status_code} {r.url}"
+    if spawn:
+        session.spawn()
+    return session
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
     deadline = time.monotonic() + timeout
     last = None
@@ -177,8 +187,11 @@ class Kernel:
             ws_url, header=[f"Authorization: token {session.api_token()}"], timeout=60, sslopt=sslopt
         )
 
-    def execute(self, code: str, timeout: float = 60) -> str:
-        """Run code; return what it printed to stdout. Fails on an error reply."""
+    def execute(self, code: str, timeout: float = 60, until_death: bool = False) -> str:
+        """Run code; return what it printed to stdout. Fails on an error reply.
+
+        With until_death, return "died" as soon as the kernel dies or restarts (or its
+        websocket closes) instead: for code that should get the kernel killed."""
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
             "header": {"msg_id": msg_id, "username": self.session.user, "session": uuid.uuid4().hex,
@@ -190,7 +203,15 @@ class Kernel:
         out, status, idle = [], None, False
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not (status and idle):
-            msg = json.loads(self.ws.recv())
+            try:
+                msg = json.loads(self.ws.recv())
+            except websocket.WebSocketConnectionClosedException:
+                if until_death:
+                    return "died"
+                raise
+            state = msg.get("content", {}).get("execution_state")
+            if until_death and msg["header"]["msg_type"] == "status" and state in ("restarting", "dead"):
+                return "died"
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = msg["header"]["msg_type"]

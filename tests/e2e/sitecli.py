@@ -85,3 +85,31 @@ def run_site(targets, extra_vars: dict | None = None, *args: str, timeout: int =
                               env=dict(env, ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="true"))
     finally:
         os.unlink(f.name)
+
+
+def run_admin(playbook: str, extra_vars: dict | None = None, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """Run one of the collection's playbooks as an admin does, over SSH with the admin's
+    inventory (BMJH_ADMIN_INVENTORY, written by the ssh scenario), from the checkout and
+    without molecule's settings in the environment."""
+    inventory = os.environ.get("BMJH_ADMIN_INVENTORY")
+    if not inventory:
+        pytest.fail("BMJH_ADMIN_INVENTORY not set: run from the ssh scenario's verify, or deselect with -m 'not day2_ops'")
+    project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ansible_playbook = env_playbook = os.environ.get("BMJH_ANSIBLE_PLAYBOOK", "ansible-playbook")
+    clean_env = {"PATH": os.path.dirname(env_playbook) + ":/usr/bin:/bin", "HOME": os.environ["HOME"],
+                 "ANSIBLE_FORCE_COLOR": "false", "ANSIBLE_NOCOLOR": "true"}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(extra_vars or {}, f)
+    try:
+        return subprocess.run([ansible_playbook, os.path.join("playbooks", playbook), "-i", inventory, "-e", "@" + f.name, *args],
+                              cwd=project, capture_output=True, text=True, timeout=timeout, check=False, env=clean_env)
+    finally:
+        os.unlink(f.name)
+
+
+def recap(run: subprocess.CompletedProcess, host: str) -> dict:
+    """The PLAY RECAP counters of one host: {'ok': 12, 'changed': 0, ...}."""
+    for line in run.stdout.splitlines():
+        if line.startswith(host + " ") and ": ok=" in line:
+            return {k: int(v) for k, v in (pair.split("=") for pair in line.split(":", 1)[1].split())}
+    raise AssertionError(f"no recap for {host} in:\n{run.stdout[-2000:]}")

@@ -37,6 +37,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 LOGIN_TIMEOUT = 90_000  # ms: login, spawn (when bob's server is not running) and JupyterLab's first load
 STEP_TIMEOUT = 30_000  # ms: any other step
 
+pytestmark = pytest.mark.browser
+
 
 def spki_hash(pem_file: str) -> str:
     """base64(sha256(SubjectPublicKeyInfo)) of a PEM certificate, as Chromium's

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from hub import HubSession, Kernel, wait_until
+from hub import Kernel, logged_in, wait_until
 from sitecli import run_site
 
 pytestmark = pytest.mark.faults
@@ -31,11 +31,7 @@ def _record(target, name, seconds):
 
 @pytest.fixture(scope="module")
 def alice(target):
-    s = HubSession(target, "alice")
-    r = s.login()
-    assert r.status_code == 200 and s.logged_in
-    s.spawn()
-    return s
+    return logged_in(target, "alice", spawn=True)
 
 
 def _main_pid(target, unit):
@@ -93,9 +89,7 @@ def test_restart_of_the_whole_host(target):
     _record(target, "host_restart_hub_back_s", time.monotonic() - start)
     for unit in ("jupyterhub.service", "configurable-http-proxy.service", "nginx.service"):
         assert target.exec("systemctl", "is-active", unit, check=False).stdout.strip() == "active", unit
-    bob = HubSession(target, "bob")
-    assert bob.login().status_code == 200 and bob.logged_in
-    bob.spawn()
+    bob = logged_in(target, "bob", spawn=True)
     kernel = Kernel(bob, "python3")
     try:
         assert kernel.execute("print('after restart')").strip() == "after restart"

@@ -8,28 +8,20 @@ and "course"; and it registers a kernel "mine" for alice from ~alice/envs/mine.
 
 import pytest
 
-from hub import HubSession, Kernel
+from hub import Kernel, logged_in
 
 SHARED = {"python3": "/opt/jupyter-envs/python", "course": "/opt/jupyter-envs/course"}
 OWN_KERNEL, OWN_PREFIX = "mine", "/home/alice/envs/mine"
 
 
-def _session(target, user):
-    s = HubSession(target, user)
-    r = s.login()
-    assert r.status_code == 200 and s.logged_in, f"{user} could not log in: {r.status_code}"
-    s.spawn()
-    return s
-
-
 @pytest.fixture(scope="module")
 def alice(target):
-    return _session(target, "alice")
+    return logged_in(target, "alice", spawn=True)
 
 
 @pytest.fixture(scope="module")
 def bob(target):
-    return _session(target, "bob")
+    return logged_in(target, "bob", spawn=True)
 
 
 def kernelspecs(session):

@@ -31,6 +31,20 @@ class Cmd:
     environ_update: dict[str, str] | None = None
 
 
+def substitute(obj, names: dict[str, str]):
+    """Replace {name} placeholders of the case tables in every string, dict key included
+    (not str.format: a kernel's {connection_file} stays as it is)."""
+    if isinstance(obj, str):
+        for key, value in names.items():
+            obj = obj.replace("{%s}" % key, value)
+        return obj
+    if isinstance(obj, list):
+        return [substitute(x, names) for x in obj]
+    if isinstance(obj, dict):
+        return {substitute(k, names): substitute(v, names) for k, v in obj.items()}
+    return obj
+
+
 class _Exit(Exception):
     def __init__(self, result: dict[str, Any]):
         super().__init__(result)

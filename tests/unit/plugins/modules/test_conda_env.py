@@ -17,7 +17,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.baremetal.jupyterhub.plugins.module_utils import conda as conda_utils
 from ansible_collections.baremetal.jupyterhub.plugins.modules import conda_env
-from modrun import Cmd, run_module
+from modrun import Cmd, run_module, substitute
 
 HERE = pathlib.Path(__file__).resolve().parent
 FIXTURES = HERE.parents[1] / "fixtures" / "conda"
@@ -25,28 +25,16 @@ CASES = yaml.safe_load((HERE / "conda_env_cases.yml").read_text())
 C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
 
-def _substitute(value, names):
-    if isinstance(value, str):
-        for key, replacement in names.items():
-            value = value.replace("{%s}" % key, replacement)
-        return value
-    if isinstance(value, list):
-        return [_substitute(item, names) for item in value]
-    if isinstance(value, dict):
-        return {key: _substitute(item, names) for key, item in value.items()}
-    return value
-
-
 def _fixture(name, names, replace):
     text = (FIXTURES / name).read_text()
     for old, new in (replace or {}).items():
-        text = text.replace(old, _substitute(new, names))
+        text = text.replace(old, substitute(new, names))
     return text
 
 
 def _argv(argv, names):
     """A command line as a string (split like a shell does) or, when quoting is awkward, a list."""
-    argv = _substitute(argv, names)
+    argv = substitute(argv, names)
     return argv if isinstance(argv, list) else shlex.split(argv)
 
 
@@ -72,8 +60,8 @@ def _prepare_host(case, tmp_path, names, monkeypatch):
         target = tmp_path / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
-    present = set(_substitute(case.get("executables", ["/opt/conda/bin/conda"]), names))
-    on_path = _substitute(case.get("on_path", {}), names)
+    present = set(substitute(case.get("executables", ["/opt/conda/bin/conda"]), names))
+    on_path = substitute(case.get("on_path", {}), names)
     monkeypatch.setattr(conda_utils, "_is_executable", lambda path: path in present)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                         lambda self, arg, required=False, opt_dirs=None: on_path.get(arg))
@@ -82,18 +70,18 @@ def _prepare_host(case, tmp_path, names, monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_conda_env(case, tmp_path, monkeypatch):
     names = {"tmp": str(tmp_path)}
-    names["exe"] = _substitute(case.get("exe", "/opt/conda/bin/conda"), names)
-    names["P"] = _substitute(case.get("prefix", "{tmp}/envs/python"), names)
+    names["exe"] = substitute(case.get("exe", "/opt/conda/bin/conda"), names)
+    names["P"] = substitute(case.get("prefix", "{tmp}/envs/python"), names)
     _prepare_host(case, tmp_path, names, monkeypatch)
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning))
 
-    params = _substitute(case["params"], names)
+    params = substitute(case["params"], names)
     result = run_module(conda_env, params, commands=_commands(case, names),
                         check_mode=case.get("check_mode", False), diff=case.get("diff", False),
                         monkeypatch=monkeypatch)
 
-    expect = _substitute(case["expect"], names)
+    expect = substitute(case["expect"], names)
     assert result["failed"] is expect.get("failed", False), result.get("msg")
     if "changed" in expect:
         assert result["changed"] is expect["changed"], result.get("msg")

@@ -21,25 +21,12 @@ import yaml
 from ansible.module_utils import basic
 
 from ansible_collections.baremetal.jupyterhub.plugins.modules import jupyter_kernelspec as ks
-from modrun import Cmd, run_module
+from modrun import Cmd, run_module, substitute
 
 TABLE = yaml.safe_load((pathlib.Path(__file__).with_name("jupyter_kernelspec_cases.yml")).read_text())
 DEFAULT_KDIR = "prefix/share/jupyter/kernels/py"
 DEFAULT_PYTHON = "env/bin/python"
 SETPRIV = "/usr/bin/setpriv"
-
-
-def subst(obj, ctx):
-    """Replace {tmp}, {python}, {kdir} in every string (not str.format: {connection_file} stays)."""
-    if isinstance(obj, str):
-        for key, value in ctx.items():
-            obj = obj.replace("{%s}" % key, value)
-        return obj
-    if isinstance(obj, list):
-        return [subst(x, ctx) for x in obj]
-    if isinstance(obj, dict):
-        return {subst(k, ctx): subst(v, ctx) for k, v in obj.items()}
-    return obj
 
 
 def snapshot(root: pathlib.Path):
@@ -89,7 +76,7 @@ def probe_output(fixture_name, ctx):
 def expected_commands(case, ctx, pwds):
     cmds = []
     for c in case.get("commands", []):
-        c = subst(c, ctx)
+        c = substitute(c, ctx)
         python = c.get("python", ctx["python"])
         argv = [python, "-c", ks.PROBE]
         env = {"LC_ALL": "C"}
@@ -111,14 +98,14 @@ def build_tree(root: pathlib.Path, case, ctx):
     python.chmod(0o755)
     for d in case.get("dirs", []):
         (root / d).mkdir(parents=True, exist_ok=True)
-    for rel, content in subst(case.get("files", {}), ctx).items():
+    for rel, content in substitute(case.get("files", {}), ctx).items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, (dict, list)):
             content = json.dumps(content)
         path.write_text(content)
         path.chmod(0o644)
-    for rel, target in subst(case.get("links", {}), ctx).items():
+    for rel, target in substitute(case.get("links", {}), ctx).items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.symlink_to(target)
@@ -159,11 +146,11 @@ def test_case(case, tmp_path, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                         lambda self, arg, required=False, opt_dirs=None: SETPRIV if arg == "setpriv" else None)
 
-    params = subst(case["params"], ctx)
+    params = substitute(case["params"], ctx)
     result = run_module(ks, params, commands=expected_commands(case, ctx, pwds),
                         check_mode=case.get("check_mode", False), diff=case.get("diff", False),
                         monkeypatch=monkeypatch)
-    exp = subst(case["expect"], ctx)
+    exp = substitute(case["expect"], ctx)
     after = snapshot(tmp_path)
 
     assert result["failed"] is exp.get("failed", False), result

@@ -1,0 +1,111 @@
+"""Day 2, the admin's playbooks over SSH: upgrade JupyterHub (database backed up first,
+upgrade-db run, users and their state kept), back up the hub's state to the controller,
+uninstall (twice: the second run changes nothing), install again and restore.
+
+The ssh scenario installs JupyterHub 5.5.4 first; these tests upgrade it to CURRENT.
+"""
+
+import pytest
+
+from hub import logged_in
+from sitecli import recap, run_admin
+
+pytestmark = pytest.mark.day2_ops
+
+OLD, CURRENT = "5.5.4", "6.1.1"
+HEAD_REVISION = r'''
+import os, sqlite3
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+import jupyterhub
+cfg = Config()
+cfg.set_main_option("script_location", os.path.join(os.path.dirname(jupyterhub.__file__), "alembic"))
+head = ScriptDirectory.from_config(cfg).get_current_head()
+db = sqlite3.connect("/var/lib/jupyterhub/jupyterhub.sqlite").execute("select version_num from alembic_version").fetchone()[0]
+print(jupyterhub.__version__, head, db)
+'''
+
+
+def _hub_version(target):
+    return target.exec("/opt/jupyterhub/bin/python", "-c", "import jupyterhub; print(jupyterhub.__version__)").stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def before_upgrade(targets):
+    """Who the hub knows before the upgrade, and when they were created."""
+    state = {}
+    for target in targets:
+        assert _hub_version(target) == OLD, "the scenario should have installed the older JupyterHub"
+        alice = logged_in(target, "alice")
+        state[target.container] = {"alice": alice.user_model()["created"]}
+    return state
+
+
+def test_upgrade_keeps_users_and_backs_up_the_database(targets, before_upgrade):
+    run = run_admin("site.yml", {"jupyterhub_venv_jupyterhub_version": CURRENT})
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    for target in targets:
+        version, head, db = target.exec("/opt/jupyterhub/bin/python", "-c", HEAD_REVISION).stdout.split()
+        assert version == CURRENT
+        assert db == head, f"the database is at {db}, the current schema is {head}"
+        backups = target.exec("sh", "-c", "ls /var/lib/jupyterhub/backups/").stdout.split()
+        assert any(name.startswith(f"jupyterhub.sqlite.{OLD}-") for name in backups), backups
+        assert target.exec("stat", "-c", "%a", f"/var/lib/jupyterhub/backups/{backups[-1]}").stdout.strip() == "600"
+        alice = logged_in(target, "alice")
+        assert alice.user_model()["created"] == before_upgrade[target.container]["alice"], "alice is a new user"
+        alice.spawn()
+    again = run_admin("site.yml", {"jupyterhub_venv_jupyterhub_version": CURRENT})
+    for target in targets:
+        assert recap(again, target.container)["changed"] == 0, "a second run after the upgrade changed something"
+
+
+def test_backup_uninstall_install_restore(targets, tmp_path):
+    backup_dir = tmp_path / "backups"
+    kept = {}
+    for target in targets:
+        kept[target.container] = {
+            "cookie": target.exec("cat", "/var/lib/jupyterhub/jupyterhub_cookie_secret").stdout.strip(),
+            "alice": logged_in(target, "alice").user_model()["created"],
+        }
+        target.exec("sh", "-c", "echo 'my work' > /home/alice/work.txt && chown alice: /home/alice/work.txt")
+
+    run = run_admin("backup.yml", {"backup_dir": str(backup_dir)})
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    for target in targets:
+        latest = backup_dir / target.container / "latest"
+        for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret", "jupyterhub_config.py"):
+            assert (latest / name).is_file(), name
+            assert oct((latest / name).stat().st_mode & 0o777) == "0o600", name
+
+    first, second = run_admin("uninstall.yml"), run_admin("uninstall.yml")
+    assert first.returncode == 0, (first.stdout + first.stderr)[-4000:]
+    assert second.returncode == 0, (second.stdout + second.stderr)[-4000:]
+    for target in targets:
+        assert recap(first, target.container)["changed"] > 0
+        assert recap(second, target.container)["changed"] == 0, "a second uninstall changed something"
+        for path in ("/opt/jupyterhub", "/var/lib/jupyterhub", "/opt/configurable-http-proxy",
+                     "/etc/configurable-http-proxy", "/etc/systemd/system/jupyterhub.service",
+                     "/etc/systemd/system/configurable-http-proxy.service",
+                     "/etc/nginx/sites-enabled/jupyterhub.conf", "/etc/nginx/sites-available/jupyterhub.conf",
+                     "/etc/nginx/snippets/jupyterhub.conf", "/etc/nginx/conf.d/jupyterhub-upgrade-map.conf"):
+            assert target.exec("test", "-e", path, check=False).returncode != 0, f"{path} remains"
+        for unit in ("jupyterhub.service", "configurable-http-proxy.service"):
+            state = target.exec("systemctl", "show", "-p", "LoadState", "--value", unit).stdout.strip()
+            assert state == "not-found", f"{unit} is {state}"
+        assert target.exec("id", "jupyterhub-proxy", check=False).returncode != 0
+        assert not target.pids("alice", "jupyterhub-singleuser"), "alice's server still runs"
+        # Users' homes (their own kernels and files) are left alone.
+        assert target.exec("cat", "/home/alice/work.txt").stdout.strip() == "my work"
+        assert target.exec("test", "-f", "/home/alice/.local/share/jupyter/kernels/mine/kernel.json", check=False).returncode == 0
+
+    install = run_admin("site.yml", {"jupyterhub_venv_jupyterhub_version": CURRENT})
+    assert install.returncode == 0, (install.stdout + install.stderr)[-4000:]
+    restore = run_admin("restore.yml", {"backup_dir": str(backup_dir)})
+    assert restore.returncode == 0, (restore.stdout + restore.stderr)[-4000:]
+    for target in targets:
+        cookie = target.exec("cat", "/var/lib/jupyterhub/jupyterhub_cookie_secret").stdout.strip()
+        assert cookie == kept[target.container]["cookie"], "the cookie secret is not the one backed up"
+        alice = logged_in(target, "alice")
+        assert alice.user_model()["created"] == kept[target.container]["alice"], "alice's hub account was not restored"
+        alice.spawn()
+        assert target.exec("stat", "-c", "%a", "/var/lib/jupyterhub/jupyterhub.sqlite").stdout.strip() == "600"
