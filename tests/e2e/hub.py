@@ -130,17 +130,24 @@ class HubSession:
         return self.user_model().get("servers", {}).get("")
 
     def spawn(self, timeout: float = 180) -> dict:
-        """Start the user's default server (if not running) and wait until it is ready."""
-        if not self.server():
-            r = self.http.get(self.url("hub/spawn"), timeout=TIMEOUT)
-            assert r.status_code == 200, f"spawn page answered {r.status_code}"
+        """Start the user's default server (if not running) and wait until it is ready.
+
+        A server that is not there is asked for, up to three times: it may go away while we
+        wait (a scenario's idle culler with a short timeout stops an idle one)."""
+        asked = 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             server = self.server()
             if server and server.get("ready"):
                 return server
+            if server is None:
+                if asked == 3:
+                    break
+                r = self.http.get(self.url("hub/spawn"), timeout=TIMEOUT)
+                assert r.status_code == 200, f"spawn page answered {r.status_code}"
+                asked += 1
             time.sleep(0.5)
-        raise AssertionError(f"{self.user}'s server was not ready within {timeout} s: {self.user_model()}")
+        raise AssertionError(f"{self.user}'s server was not ready within {timeout} s (asked {asked} times): {self.user_model()}")
 
     def stop(self, timeout: float = 60) -> None:
         self.api("DELETE", f"hub/api/users/{self.user}/server")

@@ -13,6 +13,8 @@ from sitecli import recap, run_admin
 pytestmark = pytest.mark.day2_ops
 
 OLD, CURRENT = "5.5.4", "6.1.1"
+OTHER_SITE = "server { listen 127.0.0.1:8090; location / { return 200 'the other site'; } }\n"
+FETCH_OTHER = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8090/').read().decode())"
 HEAD_REVISION = r'''
 import os, sqlite3
 from alembic.config import Config
@@ -68,6 +70,9 @@ def test_backup_uninstall_install_restore(targets, tmp_path):
             "alice": logged_in(target, "alice").user_model()["created"],
         }
         target.exec("sh", "-c", "echo 'my work' > /home/alice/work.txt && chown alice: /home/alice/work.txt")
+        # Another site on the same nginx, which uninstall must leave serving.
+        target.exec("sh", "-c", f"printf %s \"{OTHER_SITE}\" > /etc/nginx/sites-enabled/other.conf && systemctl reload nginx")
+        assert target.exec("python3", "-c", FETCH_OTHER).stdout.strip() == "the other site"
 
     run = run_admin("backup.yml", {"backup_dir": str(backup_dir)})
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
@@ -94,6 +99,8 @@ def test_backup_uninstall_install_restore(targets, tmp_path):
             assert state == "not-found", f"{unit} is {state}"
         assert target.exec("id", "jupyterhub-proxy", check=False).returncode != 0
         assert not target.pids("alice", "jupyterhub-singleuser"), "alice's server still runs"
+        assert target.exec("systemctl", "is-active", "nginx").stdout.strip() == "active"
+        assert target.exec("python3", "-c", FETCH_OTHER).stdout.strip() == "the other site"
         # Users' homes (their own kernels and files) are left alone.
         assert target.exec("cat", "/home/alice/work.txt").stdout.strip() == "my work"
         assert target.exec("test", "-f", "/home/alice/.local/share/jupyter/kernels/mine/kernel.json", check=False).returncode == 0
