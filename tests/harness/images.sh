@@ -72,7 +72,8 @@ finish_rootfs() {
 clean_rootfs() {
   local root=$1
   [[ -d $root ]] || return 0
-  findmnt -Rrn -o TARGET "$root" 2>/dev/null | sort -r | xargs -r -n1 umount -l
+  # findmnt exits 1 when nothing is mounted below root: that is no error here.
+  { findmnt -Rrn -o TARGET "$root" 2>/dev/null || true; } | sort -r | xargs -r -n1 umount -l
   rm -rf --one-file-system "$root"
 }
 
