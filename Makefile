@@ -3,6 +3,7 @@
 #   make demo        the whole site on a local systemd container; prints URL and login
 #   make demo-clean  remove it
 #   make test        everything CI runs: lint, sanity, unit, e2e (molecule)
+#   make bench       a benchmark, never part of make test (docs/performance.md)
 #
 # Needs: Debian/Ubuntu, Python 3.11+, root (or a Docker engine you may use).
 # Tools are installed into .venv; a Docker engine is installed and started if none answers.
@@ -24,10 +25,13 @@ export NO_COLOR := 1
 # whole suite fits CI's hour this way). See tests/harness/e2e.sh.
 E2E_SCENARIOS ?= default ssh+role_import
 
-.PHONY: help demo demo-clean test lint sanity unit e2e images docker venv clean
+# Options for bench/run.py, e.g. BENCH_ARGS=--quick (see bench/run.py --help).
+BENCH_ARGS ?=
+
+.PHONY: help demo demo-clean bench test lint sanity unit e2e images docker venv clean
 
 help:
-	@sed -n '3,8p' Makefile
+	@sed -n '3,9p' Makefile
 
 $(STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found"; exit 1; }
@@ -70,3 +74,6 @@ test: lint sanity unit e2e
 
 clean: demo-clean
 	rm -rf $(VENV) .cache tests/output
+
+bench: $(STAMP) images
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
