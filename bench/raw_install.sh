@@ -11,7 +11,7 @@
 # Each step prints "@@step <phase> <name> <seconds>" for bench/run.py.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-: "${BENCH_JUPYTERHUB:?}" "${BENCH_JUPYTERLAB:?}" "${BENCH_IPYWIDGETS:?}" "${BENCH_IDLE_CULLER:?}" "${BENCH_CHP:?}"
+: "${BENCH_JUPYTERHUB:?}" "${BENCH_JUPYTERLAB:?}" "${BENCH_IPYWIDGETS:?}" "${BENCH_IDLE_CULLER:?}" "${BENCH_RFC3987:?}" "${BENCH_CHP:?}"
 hub=/opt/jupyterhub
 env=/opt/jupyter-envs/python
 chp=/opt/configurable-http-proxy
@@ -34,7 +34,7 @@ step apt-nginx apt-get install -y -qq nginx openssl
 step hub-venv python3 -m venv "$hub"
 step hub-pip "$hub/bin/pip" install -q --disable-pip-version-check wheel \
   "jupyterhub==$BENCH_JUPYTERHUB" "jupyterlab==$BENCH_JUPYTERLAB" "ipywidgets==$BENCH_IPYWIDGETS" \
-  "jupyterhub-idle-culler==$BENCH_IDLE_CULLER"
+  "rfc3987==$BENCH_RFC3987" "jupyterhub-idle-culler==$BENCH_IDLE_CULLER"
 step env-venv python3 -m venv "$env"
 step env-pip "$env/bin/pip" install -q --disable-pip-version-check ipykernel
 step npm-chp env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \

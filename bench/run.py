@@ -103,6 +103,7 @@ def role_defaults() -> dict:
         "jupyterlab": str(out["jupyterhub_venv_jupyterlab_version"]),
         "ipywidgets": str(out["jupyterhub_venv_ipywidgets_version"]),
         "idle_culler": str(out["jupyterhub_venv_idle_culler_version"]),
+        "rfc3987": str(out["jupyterhub_venv_rfc3987_version"]),
         "configurable_http_proxy": str(out["http_proxy_version"]),
     }
 
@@ -113,6 +114,7 @@ def version_env(v: dict) -> dict:
         "BENCH_JUPYTERLAB": v["jupyterlab"],
         "BENCH_IPYWIDGETS": v["ipywidgets"],
         "BENCH_IDLE_CULLER": v["idle_culler"],
+        "BENCH_RFC3987": v["rfc3987"],
         "BENCH_CHP": v["configurable_http_proxy"],
     }
 

@@ -1,6 +1,8 @@
 """The walking skeleton, end to end: PAM login over HTTP, spawn, JupyterLab, the access
 policy, and a hub restart that users' running servers survive."""
 
+import json
+
 import pytest
 
 from hub import HubSession, wait_until
@@ -34,6 +36,27 @@ def test_allowed_user_logs_in_spawns_and_gets_jupyterlab(alice):
     assert '"appName": "JupyterLab"' in r.text
     # ... and the server runs as that user.
     assert alice.target.pids(ALLOWED, "jupyterhub-singleuser"), "no jupyterhub-singleuser process runs as the user"
+
+
+def test_the_hub_notices_a_new_server_as_soon_as_it_listens(target, alice):
+    """jupyterhub_venv_spawner_wait_for_port: the spawner waits for the server's port, so the
+    hub's first check finds it up. Without it the hub checks at random intervals that grow
+    to 5 s, and notices a server that listens after ~3 s up to seconds later."""
+    alice.stop()
+    cursor = target.exec("journalctl", "--show-cursor", "-n", "0", "-q").stdout.strip().rpartition("cursor: ")[2]
+    alice.spawn()
+    entries = [json.loads(line) for line in target.exec(
+        "journalctl", "--after-cursor", cursor, "-o", "json", "--output-fields=MESSAGE").stdout.splitlines()]
+
+    def when(text: str) -> float:
+        hits = [int(e["__REALTIME_TIMESTAMP"]) / 1e6 for e in entries if text in str(e.get("MESSAGE", ""))]
+        assert hits, f"no journal line with {text!r}"
+        return hits[-1]
+
+    # The server logs its URL once it listens; the hub logs the spawn once its check passed.
+    listening = when(f"/user/{ALLOWED}/lab?token=")
+    noticed = when(f"User {ALLOWED} took ")
+    assert 0 <= noticed - listening < 1.0, f"the hub noticed the server {noticed - listening:.2f} s after it listened"
 
 
 def test_admin_listed_alone_can_log_in(target):
