@@ -49,6 +49,8 @@ CASES = [
      ["packages", "list"]),
     ("malformed-jupyterhub-version", {"jupyterhub_venv_jupyterhub_version": "latest"},
      ["jupyterhub_venv_jupyterhub_version", "release number such as"]),
+    ("npm-registry-not-a-url", {"jupyterhub_venv_lab_npm_registry": "registry.example.org"},
+     ["jupyterhub_venv_lab_npm_registry", "http(s) URL"]),
     ("malformed-proxy-version", {"http_proxy_version": "5"}, ["http_proxy_version", "one release such as"]),
     ("unknown-conda-source", dict(CONDA, conda_system_source="homebrew"), ["conda_system_source", "miniforge"]),
     ("malformed-sha256", dict(CONDA, conda_system_miniforge_sha256={"x86_64": "abc123", "aarch64": "abc123"}),

@@ -59,6 +59,51 @@ def test_the_hub_notices_a_new_server_as_soon_as_it_listens(target, alice):
     assert 0 <= noticed - listening < 1.0, f"the hub noticed the server {noticed - listening:.2f} s after it listened"
 
 
+# Run as a user in the container: start a Jupyter Server from the hub's venv (so with the
+# config users' servers read) with a `node` first on PATH that logs its arguments, list
+# the extensions and the language servers, stop it, print what node was asked.
+_NODE_PROBE = r'''
+import json, os, pathlib, re, subprocess, sys, tempfile, time, urllib.request
+os.chdir(os.path.expanduser("~"))
+probe = pathlib.Path(tempfile.mkdtemp(prefix="node-probe-"))
+calls, log = probe / "calls", probe / "server.log"
+(probe / "node").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec /usr/bin/node "$@"\n')
+(probe / "node").chmod(0o755)
+env = dict(os.environ, PATH=f"{probe}:/usr/local/bin:/usr/bin:/bin")
+with open(log, "w") as out:
+    server = subprocess.Popen([sys.prefix + "/bin/jupyter", "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                               "--ServerApp.port=0", "--ServerApp.port_retries=0"], env=env, stdout=out, stderr=out)
+found, deadline = None, time.monotonic() + 60
+while not found and time.monotonic() < deadline and server.poll() is None:
+    time.sleep(0.1)
+    found = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=(\w+)", log.read_text())
+answers = {}
+if found:
+    base, token = found.groups()
+    for path in ("lab/api/extensions", "lsp/status"):
+        req = urllib.request.Request(base + path, headers={"Authorization": "token " + token})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            answers[path] = r.status
+server.terminate()
+server.wait(30)
+print(json.dumps({"listened": bool(found), "answers": answers, "log": log.read_text()[-2000:],
+                  "node": calls.read_text().splitlines() if calls.exists() else []}))
+'''
+
+
+def test_a_users_server_starts_without_running_node(target):
+    """jupyterhub_venv_lab_npm_registry and jupyterhub_venv_lsp_npm_prefix: JupyterLab and
+    jupyter-lsp would run node (`yarn.js config`, `npm prefix -g`) at each start, about 1 s
+    of CPU each, only to learn where npm packages live; the config gives them that."""
+    run = json.loads(target.exec("/opt/jupyterhub/bin/python", "-c", _NODE_PROBE, user=ALLOWED).stdout)
+    assert run["listened"], f"the server did not start:\n{run['log']}"
+    # The extension list (JupyterLab asks for the registry again there) and the language
+    # server status (answered once jupyter-lsp has looked for servers) both answer ...
+    assert run["answers"] == {"lab/api/extensions": 200, "lsp/status": 200}, run
+    # ... and node never ran.
+    assert run["node"] == [], f"node ran while a user's server started: {run['node']}"
+
+
 def test_admin_listed_alone_can_log_in(target):
     carol = HubSession(target, ADMIN_ONLY)
     r = carol.login()
