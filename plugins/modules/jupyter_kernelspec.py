@@ -242,21 +242,18 @@ import hashlib
 import json
 import os
 import pwd
-import re
 import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import is_kernel_name
 
 SYSTEM_KERNELS_DIR = "/usr/local/share/jupyter/kernels"
 USER_KERNELS_SUBDIRS = (".local", "share", "jupyter", "kernels")
 LOGOS = ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg")
 DIR_MODE = 0o755
 FILE_MODE = 0o644
-# jupyter_client.kernelspec._kernel_name_pat is r"^[a-z0-9._\-]+$" with re.IGNORECASE; spelled out here
-# because IGNORECASE would also let the Kelvin sign and the long s through.
-NAME_RE = re.compile(r"\A[A-Za-z0-9._-]+\Z")
 NAME_RULE = "Kernel names can only contain ASCII letters, digits and these separators: - . _ (hyphen, period, underscore)"
 # The keys the module's options set; other keys of what ipykernel install writes are taken as they are.
 OPTION_KEYS = ("argv", "display_name", "language", "env", "metadata", "interrupt_mode")
@@ -385,7 +382,7 @@ class KernelSpecModule(object):
 
     def check_name(self):
         name = self.p["name"]
-        if not NAME_RE.match(name) or name in (".", ".."):
+        if not is_kernel_name(name):
             self.fail("invalid kernel name %r: %s; '.' and '..' are not names." % (name, NAME_RULE))
         # jupyter_client's KernelSpecManager.install_kernel_spec() lower-cases the name.
         self.name = name.lower()

@@ -30,6 +30,15 @@ print(jupyterhub.__version__, head, db)
 '''
 
 
+def test_a_role_variable_set_in_the_inventory_wins(targets):
+    """The admin's inventory (molecule/ssh/converge.yml) sets http_proxy_error_target in
+    host_vars: the proxy runs with that value, not with the default the role derives from
+    the site-level settings (the site playbook sets no role variable that would outrank it)."""
+    for target in targets:
+        unit = target.exec("systemctl", "cat", "configurable-http-proxy.service").stdout
+        assert "--error-target http://localhost:8081/jupyter/hub/error " in unit, unit
+
+
 def _hub_version(target):
     return target.exec("/opt/jupyterhub/bin/python", "-c", "import jupyterhub; print(jupyterhub.__version__)").stdout.strip()
 
@@ -76,7 +85,7 @@ def test_backup_uninstall_install_restore(targets, tmp_path):
         target.exec("sh", "-c", f"printf %s \"{OTHER_SITE}\" > /etc/nginx/sites-enabled/other.conf && systemctl reload nginx")
         assert target.exec("python3", "-c", FETCH_OTHER).stdout.strip() == "the other site"
 
-    run = run_admin("backup.yml", {"backup_dir": str(backup_dir)})
+    run = run_admin("backup.yml", {"jupyterhub_venv_backup_to": str(backup_dir)})
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     for target in targets:
         latest = backup_dir / target.container / "latest"
@@ -84,6 +93,10 @@ def test_backup_uninstall_install_restore(targets, tmp_path):
             assert (latest / name).is_file(), name
             assert oct((latest / name).stat().st_mode & 0o777) == "0o600", name
 
+    # The hub killed just before: uninstall finds it between restarts (Restart=always), and
+    # must stop it for good before it disables and removes its unit.
+    for target in targets:
+        target.exec("systemctl", "kill", "--signal=SIGKILL", "jupyterhub.service")
     first, second = run_admin("uninstall.yml"), run_admin("uninstall.yml")
     assert first.returncode == 0, (first.stdout + first.stderr)[-4000:]
     assert second.returncode == 0, (second.stdout + second.stderr)[-4000:]
@@ -109,7 +122,7 @@ def test_backup_uninstall_install_restore(targets, tmp_path):
 
     install = run_admin("site.yml", {"jupyterhub_venv_jupyterhub_version": CURRENT})
     assert install.returncode == 0, (install.stdout + install.stderr)[-4000:]
-    restore = run_admin("restore.yml", {"backup_dir": str(backup_dir)})
+    restore = run_admin("restore.yml", {"jupyterhub_venv_backup_to": str(backup_dir)})
     assert restore.returncode == 0, (restore.stdout + restore.stderr)[-4000:]
     for target in targets:
         # Uninstall removed the self-signed certificate and the install made a new one:
