@@ -11,7 +11,10 @@ author: baremetal.jupyterhub maintainers
 version_added: 0.2.0
 short_description: Is this a user or group name JupyterHub can log in
 description:
-  - True for a system user or group name as Debian's adduser accepts it, in lower case (JupyterHub lower-cases names at login, so upper case could never log in): a letter or C(_), then up to 31 letters, digits or C(_ . -).
+  - >-
+    True for a system user or group name as Debian's adduser accepts it, in lower case
+    (JupyterHub lower-cases names at login, so upper case could never log in), that is a letter
+    or C(_), then up to 31 letters, digits or C(_ . -).
 options:
   _input:
     description: The value to check.

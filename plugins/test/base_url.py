@@ -11,7 +11,9 @@ author: baremetal.jupyterhub maintainers
 version_added: 0.2.0
 short_description: Is this a base URL the hub can serve under
 description:
-  - True for C(/) and for paths such as C(/jupyter/) or C(/a/b/): they start and end with C(/) and hold only letters, digits and C(. _ ~ -) between.
+  - >-
+    True for C(/) and for paths such as C(/jupyter/) or C(/a/b/), which start and end with C(/)
+    and hold only letters, digits and C(. _ ~ -) between.
 options:
   _input:
     description: The value to check.

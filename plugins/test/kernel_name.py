@@ -11,7 +11,8 @@ author: baremetal.jupyterhub maintainers
 version_added: 0.2.0
 short_description: Is this a valid kernel name
 description:
-  - True for a kernel name jupyter_client accepts: ASCII letters, digits, C(-), C(.) and C(_).
+  - >-
+    True for a kernel name jupyter_client accepts, made of ASCII letters, digits, C(-), C(.) and C(_).
 options:
   _input:
     description: The value to check.

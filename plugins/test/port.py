@@ -11,7 +11,8 @@ author: baremetal.jupyterhub maintainers
 version_added: 0.2.0
 short_description: Is this a TCP port number
 description:
-  - True for a port number from 1 to 65535, given as a number or as a string of digits.
+  - >-
+    True for a port number from 1 to 65535, given as a number or as a string of digits.
 options:
   _input:
     description: The value to check.

@@ -1,6 +1,7 @@
 """A real browser: headless Chromium (Debian's `chromium`, driven by Playwright) opens the hub's
 base URL, logs in through the login form as a PAM user, waits for JupyterLab's launcher, opens a
-notebook on the shared kernel from the launcher, runs a cell and reads its output.
+notebook on the shared kernel from the launcher, runs a cell and reads its output, then shows an
+interactive widget (an IntSlider: the kernel's ipywidgets, drawn by JupyterLab's widget manager).
 
 Screenshots (after login, after the output, and on failure) are kept under $BMJH_ARTIFACTS
 (default tests/artifacts), named by container. tests/harness/browser.sh installs Chromium;
@@ -28,6 +29,7 @@ from hub import HubSession
 USER = "bob"  # alice and carol are used by other tests
 KERNEL, KERNEL_DISPLAY, PREFIX = "python3", "Python (default)", "/opt/jupyter-envs/python"
 CODE = "import sys; print(sys.prefix)"
+WIDGET_CODE = "import ipywidgets as w; w.IntSlider(5)"
 CHROMIUM = os.environ.get("BMJH_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = pathlib.Path(os.environ.get("BMJH_ARTIFACTS") or pathlib.Path(__file__).resolve().parents[1] / "artifacts")
 # Headless as root in a sandbox; the background-networking flags keep Chromium from calling
@@ -185,6 +187,24 @@ def test_browser_logs_in_and_runs_a_cell_on_the_shared_kernel(target):
             screenshot(page, target, "2-output")
             assert output.first.inner_text().strip() == PREFIX, (
                 f"the cell printed {output.all_inner_texts()!r}, wanted {PREFIX!r}")
+
+            # A widget: the shared kernel's ipywidgets, drawn by JupyterLab's widget manager.
+            widget_cell = panel.locator(".jp-Notebook .jp-CodeCell").nth(1)
+            widget_editor = widget_cell.locator(".cm-content")
+            widget_editor.click()
+            widget_editor.press_sequentially(WIDGET_CODE)
+            expect(widget_editor).to_have_text(WIDGET_CODE)
+            widget_editor.press("Shift+Enter")
+            widget_output = widget_cell.locator(".jp-OutputArea-output")
+            expect(widget_output).not_to_have_count(0, timeout=STEP_TIMEOUT)
+            slider = widget_output.locator(".widget-slider")
+            try:
+                expect(slider).to_be_visible(timeout=STEP_TIMEOUT)
+            except AssertionError as err:
+                raise AssertionError(f"no IntSlider; the cell shows {widget_output.all_inner_texts()!r}") from err
+            expect(widget_output.locator(".widget-readout")).to_have_text("5")
+            marks["widget"] = time.monotonic()
+            screenshot(page, target, "3-widget")
 
             # The server agrees: the notebook's session runs the shared kernel.
             new = [s for sid, s in sessions(api).items() if sid not in old_sessions]

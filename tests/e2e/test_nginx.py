@@ -1,10 +1,16 @@
 """nginx in front: HTTPS at the base path, HTTP redirected, the bare base path redirected,
-and the hub's own proxy not reachable from outside."""
+the site's root redirected to the hub, HSTS and no nginx version on answers, a self-signed
+certificate browsers take, and the hub's own proxy not reachable from outside."""
 
-from urllib.parse import urlsplit
+import datetime
+import pathlib
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
+from cryptography import x509
+
+SELF_SIGNED = "/etc/nginx/jupyterhub-tls/cert.pem"
 
 
 def test_https_serves_the_hub_at_the_base_path(target):
@@ -47,3 +53,39 @@ def test_the_other_site_still_answers_with_its_own_page(target):
         pytest.skip("no other site on this target")
     r = requests.get(target.other_url, timeout=30)
     assert r.status_code == 200 and "bmjh-other-site" in r.text, (r.status_code, r.text[:200])
+
+
+def test_https_answers_send_hsts_and_no_nginx_version(target):
+    if not target.url.startswith("https:"):
+        pytest.skip("target is not behind HTTPS")
+    for path in ("hub/login", "no-such-page"):
+        r = requests.get(target.url + path, timeout=30, verify=target.verify, allow_redirects=False)
+        assert r.headers.get("Strict-Transport-Security") == "max-age=63072000", (path, r.headers)
+        assert r.headers.get("Server") == "nginx", (path, r.headers.get("Server"))
+
+
+def test_the_sites_root_leads_to_the_hub_not_to_nginxs_welcome_page(target):
+    base = urlsplit(target.url).path
+    if base == "/":
+        pytest.skip("the hub is at /")
+    root = urlunsplit(urlsplit(target.url)._replace(path="/"))
+    r = requests.get(root, timeout=30, verify=target.verify, allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"] == base, (r.status_code, r.headers.get("Location"))
+    r = requests.get(root, timeout=30, verify=target.verify)
+    assert r.status_code == 200 and "JupyterHub" in r.text and "Welcome to nginx" not in r.text
+
+
+def test_the_self_signed_certificate_is_one_browsers_take(target):
+    """At most 398 days, a server certificate (not a CA) with the extensions TLS scanners
+    and browsers look for."""
+    if target.ca != SELF_SIGNED:
+        pytest.skip("not the role's self-signed certificate")
+    cert = x509.load_pem_x509_certificate(pathlib.Path(target.verify).read_bytes())
+    days = (cert.not_valid_after_utc - cert.not_valid_before_utc) / datetime.timedelta(days=1)
+    assert days <= 398, days
+    constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and not constraints.value.ca
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.key_encipherment
+    assert x509.ExtendedKeyUsageOID.SERVER_AUTH in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier

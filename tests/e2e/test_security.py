@@ -9,10 +9,12 @@ import pathlib
 import re
 import socket
 import ssl
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
 
+from hub import logged_in
 from sitecli import run_site
 
 SECRETS = ["/var/lib/jupyterhub/jupyterhub_cookie_secret", "/etc/configurable-http-proxy/auth.env"]
@@ -37,11 +39,47 @@ def test_secrets_are_root_only(target):
     assert _stat(target, "/var/lib/jupyterhub/jupyterhub.sqlite")[0] == "600"
 
 
-def test_install_trees_are_not_writable_by_group_or_others(target):
+def test_install_trees_belong_to_root_and_nobody_else_can_write_them(target):
     trees = [t for t in TREES if target.exec("test", "-e", t, check=False).returncode == 0]
-    assert "/opt/jupyterhub" in trees
-    found = target.exec("find", *trees, "-perm", "/022", "-not", "-type", "l", "-print").stdout.split()
-    assert not found, f"writable by group or others: {found[:20]}"
+    assert {"/opt/jupyterhub", "/opt/configurable-http-proxy"} <= set(trees)
+    not_root = target.exec("find", *trees, "(", "!", "-user", "root", "-o", "!", "-group", "root", ")", "-print").stdout.split()
+    writable = target.exec("find", *trees, "-perm", "/022", "!", "-type", "l", "-print").stdout.split()
+    print(target.container, f"{len(not_root)} not root's, {len(writable)} writable by group or others")
+    assert not not_root, f"{len(not_root)} files not owned by root:root: {not_root[:20]}"
+    assert not writable, f"{len(writable)} files writable by group or others: {writable[:20]}"
+
+
+EMPTY_NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_users_cannot_read_each_others_work(target):
+    """alice's home is hers alone (jupyterhub_venv_home_mode) and what her server writes is
+    private (jupyterhub_venv_server_umask): bob, another user of the hub, reads none of it."""
+    alice = logged_in(target, "alice", spawn=True)
+    name = f"bmjh-private-{uuid.uuid4().hex[:8]}.ipynb"
+    r = alice.api("PUT", f"user/alice/api/contents/{name}", json={"type": "notebook", "content": EMPTY_NOTEBOOK})
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    try:
+        home = _stat(target, "/home/alice")
+        notebook = _stat(target, f"/home/alice/{name}")
+        read = target.exec("cat", f"/home/alice/{name}", user="bob", check=False)
+        listed = target.exec("ls", "/home/alice", user="bob", check=False)
+    finally:
+        alice.api("DELETE", f"user/alice/api/contents/{name}")
+    assert home[0] == "700" and home[1] == "alice", home
+    assert notebook == ["600", "alice", "alice"], notebook
+    assert read.returncode != 0 and "Permission denied" in read.stderr, (read.returncode, read.stdout[:100], read.stderr)
+    assert listed.returncode != 0, listed.stdout
+
+
+def test_security_updates_apply_themselves(target):
+    """unattended-upgrades is installed, its daily run is on, and it runs on this host."""
+    periodic = target.exec("apt-config", "dump", "APT::Periodic").stdout
+    assert 'APT::Periodic::Update-Package-Lists "1";' in periodic, periodic
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in periodic, periodic
+    assert target.exec("systemctl", "is-enabled", "apt-daily-upgrade.timer", check=False).stdout.strip() == "enabled"
+    run = target.exec("unattended-upgrade", "--dry-run", check=False)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-2000:]
 
 
 _LISTENERS = r'''

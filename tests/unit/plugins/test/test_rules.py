@@ -57,6 +57,6 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("test, value, expected", CASES, ids=[f"{t}-{v!r}" for t, v, _ in CASES])
+@pytest.mark.parametrize("test, value, expected", CASES, ids=[f"{case[0]}-{case[1]!r}" for case in CASES])
 def test_rule(test, value, expected):
     assert TESTS[test](value) is expected
