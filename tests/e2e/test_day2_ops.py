@@ -8,6 +8,7 @@ The ssh scenario installs JupyterHub 5.5.4 first; these tests upgrade it to CURR
 import dataclasses
 
 import pytest
+import requests
 
 from hub import logged_in
 from sitecli import recap, run_admin
@@ -134,3 +135,29 @@ def test_backup_uninstall_install_restore(targets, tmp_path):
         assert alice.user_model()["created"] == kept[target.container]["alice"], "alice's hub account was not restored"
         alice.spawn()
         assert target.exec("stat", "-c", "%a", "/var/lib/jupyterhub/jupyterhub.sqlite").stdout.strip() == "600"
+
+
+def test_offboarding_stops_the_users_server_and_revokes_old_tokens(targets):
+    """playbooks/offboard.yml: bob's token issued before stops working (locking his account
+    alone would not stop it), his server stops; a second run changes nothing."""
+    tokens = {}
+    for target in targets:
+        bob = logged_in(target, "bob", spawn=True)
+        tokens[target.container] = bob.api_token()
+        assert _as_token(target, tokens[target.container], "GET", "hub/api/user").status_code == 200
+    run = run_admin("offboard.yml", {"jupyterhub_venv_offboard_user": "bob"})
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    again = run_admin("offboard.yml", {"jupyterhub_venv_offboard_user": "bob"})
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    for target in targets:
+        assert recap(run, target.container)["changed"] > 0
+        assert recap(again, target.container)["changed"] == 0, "a second offboarding changed something"
+        token = tokens[target.container]
+        assert _as_token(target, token, "GET", "hub/api/user").status_code == 403
+        assert _as_token(target, token, "POST", "hub/api/users/bob/server").status_code == 403
+        assert not target.pids("bob", "jupyterhub-singleuser"), "bob's server still runs"
+
+
+def _as_token(target, token, method, path):
+    return requests.request(method, target.url + path, headers={"Authorization": f"token {token}"},
+                            timeout=30, verify=target.verify)
