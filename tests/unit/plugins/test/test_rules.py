@@ -6,11 +6,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.baremetal.jupyterhub.plugins.test import account_name, base_url, kernel_name, port
+from ansible_collections.baremetal.jupyterhub.plugins.test.rules import TestModule as RulesTestModule
 
-TESTS = {}
-for plugin in (account_name, base_url, kernel_name, port):
-    TESTS.update(plugin.TestModule().tests())
+TESTS = RulesTestModule().tests()
 
 CASES = [
     ("base_url", "/", True),
