@@ -3,12 +3,15 @@ the site's root redirected to the hub, HSTS and no nginx version on answers, a s
 certificate browsers take, and the hub's own proxy not reachable from outside."""
 
 import datetime
+import json
 import pathlib
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
 from cryptography import x509
+
+from hub import logged_in
 
 SELF_SIGNED = "/etc/nginx/jupyterhub-tls/cert.pem"
 
@@ -89,3 +92,36 @@ def test_the_self_signed_certificate_is_one_browsers_take(target):
     assert usage.digital_signature and usage.key_encipherment
     assert x509.ExtendedKeyUsageOID.SERVER_AUTH in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+
+
+# Run on the host: POST a wrong password `count` times from `source` (an address of the
+# host's own), as a guesser would, and print the status codes nginx answered.
+GUESS = r"""
+import http.client, json, ssl, sys
+source, count, path, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+codes = []
+for _ in range(count):
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ssl._create_unverified_context(),
+                                       source_address=(source, 0), timeout=30)
+    conn.request("POST", path, body="username=alice&password=not-alices",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    codes.append(conn.getresponse().status)
+    conn.close()
+print(json.dumps(codes))
+"""
+
+
+@pytest.mark.parametrize("endpoint, source", [("hub/login", "127.0.0.2"), ("hub/api/users/alice/tokens", "127.0.0.3")])
+def test_password_guessing_is_throttled_per_client_address(target, endpoint, source):
+    """20 wrong passwords in a row from one client address get 429 once the burst (10) is
+    spent; alice, from another address, still logs in. The guesser runs on the host, from a
+    loopback address of its own: nginx sees it as the client (X-Real-IP is nginx's own)."""
+    if not target.url.startswith("https:"):
+        pytest.skip("target is not behind HTTPS")
+    site = target.exec("cat", "/etc/nginx/sites-enabled/jupyterhub.conf").stdout
+    port = next(line.split()[1] for line in site.splitlines() if line.strip().startswith("listen") and "ssl" in line)
+    path = urlsplit(target.url).path + endpoint
+    codes = json.loads(target.exec("python3", "-c", GUESS, source, "20", path, port.split(":")[-1]).stdout)
+    assert 429 not in codes[:10], codes
+    assert codes[-5:] == [429] * 5, codes
+    logged_in(target, "alice")
