@@ -17,7 +17,7 @@ import pytest
 from hub import logged_in
 from sitecli import run_site
 
-SECRETS = ["/var/lib/jupyterhub/jupyterhub_cookie_secret", "/etc/configurable-http-proxy/auth.env"]
+SECRETS = ["/var/lib/jupyterhub/jupyterhub_cookie_secret", "/var/lib/jupyterhub/offboarding.env", "/etc/configurable-http-proxy/auth.env"]
 TREES = ["/opt/jupyterhub", "/opt/jupyter-envs", "/opt/conda", "/opt/configurable-http-proxy", "/var/lib/jupyterhub"]
 
 
