@@ -4,12 +4,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import grp
 import importlib.util
 import os
 import pathlib
-import pwd
 import stat
+import types
 
 import pytest
 
@@ -20,11 +19,13 @@ spec.loader.exec_module(private_homes)
 
 
 def account(name, uid, gid, home):
-    return pwd.struct_passwd((name, "x", uid, gid, "", home, "/bin/sh"))
+    """What pwd.getpwall() gives for an account (the attributes the script reads)."""
+    return types.SimpleNamespace(pw_name=name, pw_uid=uid, pw_gid=gid, pw_dir=home)
 
 
 def group(name, gid, members=()):
-    return grp.struct_group((name, "x", gid, list(members)))
+    """What grp.getgrall() gives for a group."""
+    return types.SimpleNamespace(gr_name=name, gr_gid=gid, gr_mem=list(members))
 
 
 PASSWD = [
