@@ -29,6 +29,7 @@ CASES = [
     ("renamed-setting", {"jupyterhub_venv_base_url": "/hub/"}, ["jupyterhub_venv_base_url is now jupyterhub_base_url"]),
     ("public-ip-not-an-address", {"jupyterhub_public_ip": "every-interface"}, ["jupyterhub_public_ip", "IP address"]),
     ("unknown-tls-mode", {"reverse_proxy_tls_mode": "letsencrypt"}, ["reverse_proxy_tls_mode", "self_signed, provided, acme, none"]),
+    ("plain-http-with-secure-cookies", {"reverse_proxy_tls_mode": "none"}, ["reverse_proxy_tls_mode 'none'", "jupyterhub_https: false"]),
     ("provided-tls-without-cert", {"reverse_proxy_tls_mode": "provided"}, ["reverse_proxy_tls_cert", "absolute path"]),
     ("provided-tls-cert-missing", {"reverse_proxy_tls_mode": "provided", "reverse_proxy_tls_cert": "/etc/ssl/nowhere/hub.pem",
                                    "reverse_proxy_tls_key": "/etc/ssl/nowhere/hub.key"},

@@ -3,6 +3,8 @@ output, no group/other-writable install trees, only nginx (and sshd) listening b
 loopback, TLS 1.2+ only, and a sandboxed proxy.
 """
 
+import datetime
+import email.utils
 import json
 import os
 import pathlib
@@ -70,6 +72,33 @@ def test_users_cannot_read_each_others_work(target):
     assert notebook == ["600", "alice", "alice"], notebook
     assert read.returncode != 0 and "Permission denied" in read.stderr, (read.returncode, read.stdout[:100], read.stderr)
     assert listed.returncode != 0, listed.stdout
+
+
+def test_every_cookie_is_secure_httponly_and_samesite_lax(target):
+    """The cookies a user gets on the way to JupyterLab (the hub's _xsrf, its login and
+    session cookies, the user's server's own) are sent over HTTPS only and never with
+    another site's requests."""
+    if not target.url.startswith("https:"):
+        pytest.skip("target is not behind HTTPS")
+    seen = []
+
+    def record(response, *args, **kwargs):
+        seen.extend(response.raw.headers.getlist("Set-Cookie"))
+
+    session = logged_in(target, "alice", spawn=True)
+    session.http.hooks["response"].append(record)
+    session.http.cookies.clear()
+    assert session.login().status_code == 200
+    r = session.http.get(session.url("user/alice/lab"), timeout=60)
+    assert r.status_code == 200 and "/user/alice/" in r.url, (r.status_code, r.url)
+    names = {header.split("=", 1)[0] for header in seen}
+    assert {"_xsrf", "jupyterhub-session-id", "jupyterhub-hub-login", "jupyterhub-user-alice"} <= names, seen
+    for header in seen:
+        flags = {flag.strip().lower() for flag in header.split(";")[1:]}
+        expires = [email.utils.parsedate_to_datetime(f.split("=", 1)[1]) for f in flags if f.startswith("expires=")]
+        if "max-age=0" in flags or (expires and expires[0] < datetime.datetime.now(datetime.timezone.utc)):
+            continue  # a cookie being cleared
+        assert {"secure", "samesite=lax"} <= flags, header
 
 
 def test_security_updates_apply_themselves(target):
