@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hub import logged_in
+from hub import Kernel, logged_in
 from sitecli import run_site
 
 SECRETS = ["/var/lib/jupyterhub/jupyterhub_cookie_secret", "/var/lib/jupyterhub/offboarding.env", "/etc/configurable-http-proxy/auth.env"]
@@ -99,6 +99,27 @@ def test_every_cookie_is_secure_httponly_and_samesite_lax(target):
         if "max-age=0" in flags or (expires and expires[0] < datetime.datetime.now(datetime.timezone.utc)):
             continue  # a cookie being cleared
         assert {"secure", "samesite=lax"} <= flags, header
+
+
+def test_each_users_server_is_a_unit_of_its_own_with_its_own_tmp(target):
+    """The default spawner (systemd): alice's and bob's servers are units of their own, and
+    a file alice's kernel leaves in /tmp is not in bob's."""
+    config = target.exec("cat", "/opt/jupyterhub/etc/jupyterhub/jupyterhub_config.py").stdout
+    if "SystemdSpawner" not in config:
+        pytest.skip("this site runs the local spawner (jupyterhub_venv_spawner: local)")
+    alice, bob = logged_in(target, "alice", spawn=True), logged_in(target, "bob", spawn=True)
+    for user in ("alice", "bob"):
+        props = dict(line.split("=", 1) for line in target.exec(
+            "systemctl", "show", "-p", "ActiveState,PrivateTmp", f"jupyter-{user}-singleuser.service").stdout.splitlines())
+        assert props == {"ActiveState": "active", "PrivateTmp": "yes"}, (user, props)
+    mark = f"bmjh-{uuid.uuid4().hex}"
+    kernels = [Kernel(alice, "python3"), Kernel(bob, "python3")]
+    try:
+        assert kernels[0].execute(f"open('/tmp/{mark}', 'w').write('x'); import os; print(os.path.exists('/tmp/{mark}'))").strip() == "True"
+        assert kernels[1].execute(f"import os; print(os.path.exists('/tmp/{mark}'))").strip() == "False"
+    finally:
+        for kernel in kernels:
+            kernel.shutdown()
 
 
 def test_security_updates_apply_themselves(target):
