@@ -11,6 +11,8 @@ host) and the URLs its hub is published at on 127.0.0.1:
     http    the same over plain HTTP, when url is HTTPS (redirect checks)
     direct  a published port that must NOT answer (the hub's proxy, loopback only)
     other   another site on the same nginx that must still answer with its own page
+    firewalled  a published port (host:port, e.g. 127.0.0.1:12099 for the container's 8099)
+            that the host firewall must keep closed
     ca      a CA certificate inside the container that the HTTPS URL is verified with
 
 or BMJH_TARGETS with targets separated by spaces. Test users are those molecule's prepare
@@ -41,12 +43,13 @@ def _targets(config):
     for spec in specs:
         name, *fields = [f.strip() for f in spec.split(",") if f.strip()]
         opts = dict(f.partition("=")[::2] for f in fields)
-        unknown = set(opts) - {"url", "http", "direct", "other", "ca"}
+        unknown = set(opts) - {"url", "http", "direct", "other", "ca", "firewalled"}
         if unknown or not opts.get("url", "").startswith("http"):
-            raise pytest.UsageError(f"--target wants container,url=...[,http=...][,direct=...][,other=...][,ca=...], got {spec!r}")
+            raise pytest.UsageError(f"--target wants container,url=...[,http=...][,direct=...][,other=...][,ca=...][,firewalled=...], got {spec!r}")
         url = opts["url"] if opts["url"].endswith("/") else opts["url"] + "/"
         targets.append(Target(container=name, url=url, http_url=opts.get("http"),
-                              direct_url=opts.get("direct"), other_url=opts.get("other"), ca=opts.get("ca")))
+                              direct_url=opts.get("direct"), other_url=opts.get("other"), ca=opts.get("ca"),
+                              firewalled=opts.get("firewalled")))
     return targets
 
 

@@ -27,6 +27,7 @@ class Target:
     direct_url: str | None = None  # a published port that must not answer
     other_url: str | None = None  # another site on the same nginx
     ca: str | None = None  # CA certificate inside the container for an HTTPS url
+    firewalled: str | None = None  # host:port published from the container's port 8099
 
     @functools.cached_property
     def verify(self) -> bool | str:

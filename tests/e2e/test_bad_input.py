@@ -30,6 +30,8 @@ CASES = [
     ("public-ip-not-an-address", {"jupyterhub_public_ip": "every-interface"}, ["jupyterhub_public_ip", "IP address"]),
     ("unknown-tls-mode", {"reverse_proxy_tls_mode": "letsencrypt"}, ["reverse_proxy_tls_mode", "self_signed, provided, acme, none"]),
     ("plain-http-with-secure-cookies", {"reverse_proxy_tls_mode": "none"}, ["reverse_proxy_tls_mode 'none'", "jupyterhub_https: false"]),
+    ("firewall-port-out-of-range", {"jupyterhub_firewall": True, "firewall_allowed_tcp_ports": [443, 70000]},
+     ["firewall_allowed_tcp_ports", "from 1 to 65535", "70000"]),
     ("provided-tls-without-cert", {"reverse_proxy_tls_mode": "provided"}, ["reverse_proxy_tls_cert", "absolute path"]),
     ("provided-tls-cert-missing", {"reverse_proxy_tls_mode": "provided", "reverse_proxy_tls_cert": "/etc/ssl/nowhere/hub.pem",
                                    "reverse_proxy_tls_key": "/etc/ssl/nowhere/hub.key"},

@@ -15,8 +15,9 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
-from hub import Kernel, logged_in
+from hub import Kernel, logged_in, wait_until
 from sitecli import run_site
 
 SECRETS = ["/var/lib/jupyterhub/jupyterhub_cookie_secret", "/var/lib/jupyterhub/offboarding.env", "/etc/configurable-http-proxy/auth.env"]
@@ -146,6 +147,27 @@ for proto in ("tcp", "tcp6"):
 print(json.dumps(out))
 '''
 LOOPBACK = {"0100007F", "00000000000000000000000001000000"}
+
+
+def test_with_the_firewall_on_only_ssh_and_the_web_ports_get_in(target):
+    """jupyterhub_firewall: a server listening on every address (port 8099, published on
+    the host) answers inside the host but not from outside, while HTTPS does; SSH is
+    allowed (the day-2 tests then run the site over it)."""
+    if not target.firewalled:
+        pytest.skip("no firewalled port published for this target")
+    status = target.exec("ufw", "status", "verbose").stdout
+    assert "Status: active" in status and "Default: deny (incoming)" in status, status
+    rules = {line.split()[0] for line in status.splitlines() if "ALLOW IN" in line and "(v6)" not in line}
+    assert rules == {"22/tcp", "80/tcp", "443/tcp"}, status
+    target.exec("systemd-run", "--unit=bmjh-listener", "--", "python3", "-m", "http.server", "8099", "--bind", "0.0.0.0")
+    try:
+        wait_until(lambda: target.exec("python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8099/')",
+                                       check=False).returncode == 0, timeout=30, what="the listener to answer inside the host")
+        with pytest.raises(requests.RequestException):
+            requests.get(f"http://{target.firewalled}/", timeout=5)
+        assert requests.get(target.url + "hub/login", timeout=30, verify=target.verify).status_code == 200
+    finally:
+        target.exec("systemctl", "stop", "bmjh-listener", check=False)
 
 
 def test_only_nginx_and_sshd_listen_beyond_loopback(target):
