@@ -63,7 +63,8 @@ CASES = [
     ("negative-idle-timeout", {"jupyterhub_venv_idle_culler_timeout": -5}, ["jupyterhub_venv_idle_culler_timeout", "0 or more"]),
     ("malformed-memory-limit", {"jupyterhub_venv_spawner": "systemd", "jupyterhub_venv_mem_limit": "2 gigs"},
      ["jupyterhub_venv_mem_limit", "size as systemd takes it"]),
-    ("limits-without-systemd-spawner", {"jupyterhub_venv_spawner": "local", "jupyterhub_venv_mem_limit": "2G"}, ["jupyterhub_venv_mem_limit", "need jupyterhub_venv_spawner: systemd"]),
+    ("limits-without-systemd-spawner", {"jupyterhub_venv_spawner": "local", "jupyterhub_venv_mem_limit": "2G"},
+     ["jupyterhub_venv_mem_limit", "need jupyterhub_venv_spawner: systemd"]),
 ]
 
 
