@@ -50,6 +50,7 @@ class Target:
             "import os, pwd, sys\n"
             "uid = pwd.getpwnam(sys.argv[1]).pw_uid\n"
             "for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+            "    if int(pid) == os.getpid(): continue\n"
             "    try:\n"
             "        if os.stat(f'/proc/{pid}').st_uid != uid: continue\n"
             "        cmd = open(f'/proc/{pid}/cmdline', 'rb').read().replace(b'\\0', b' ').decode()\n"

@@ -65,6 +65,10 @@ CASES = [
      ["jupyterhub_venv_mem_limit", "size as systemd takes it"]),
     ("limits-without-systemd-spawner", {"jupyterhub_venv_spawner": "local", "jupyterhub_venv_mem_limit": "2G"},
      ["jupyterhub_venv_mem_limit", "need jupyterhub_venv_spawner: systemd"]),
+    ("unprivileged-hub-with-systemd-spawner", {"jupyterhub_hub_user": "jupyterhub", "jupyterhub_venv_spawner": "systemd"},
+     ["jupyterhub_hub_user: jupyterhub", "needs jupyterhub_venv_spawner: local"]),
+    ("hub-account-not-a-system-account", {"jupyterhub_hub_user": "nobody", "jupyterhub_venv_spawner": "local"},
+     ["jupyterhub_hub_user: nobody", "UID 65534"]),
 ]
 
 

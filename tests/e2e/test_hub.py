@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from hub import HubSession, wait_until
+from hub import HubSession, Kernel, wait_until
 
 # Set in molecule's inventory: alice is allowed, carol is an admin listed nowhere else,
 # mallory exists on the host with a valid password but is not allowed.
@@ -146,3 +146,9 @@ def test_hub_restart_keeps_running_servers(target, alice):
     # The browser session still reaches JupyterLab.
     r = alice.http.get(alice.url(f"user/{ALLOWED}/lab"), timeout=30)
     assert r.status_code == 200 and '"appName": "JupyterLab"' in r.text
+    # ... and the server still starts kernels that can write their output and /tmp.
+    kernel = Kernel(alice, "python3")
+    try:
+        assert kernel.execute("import tempfile; print(tempfile.mkstemp()[1].startswith('/tmp/'))").strip() == "True"
+    finally:
+        kernel.shutdown()

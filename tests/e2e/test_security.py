@@ -20,8 +20,17 @@ import requests
 from hub import Kernel, logged_in, wait_until
 from sitecli import run_site
 
-SECRETS = ["/var/lib/jupyterhub/jupyterhub_cookie_secret", "/var/lib/jupyterhub/offboarding.env", "/etc/configurable-http-proxy/auth.env"]
-TREES = ["/opt/jupyterhub", "/opt/jupyter-envs", "/opt/conda", "/opt/configurable-http-proxy", "/var/lib/jupyterhub"]
+STATE = "/var/lib/jupyterhub"
+HUB_SECRETS = [f"{STATE}/jupyterhub_cookie_secret", f"{STATE}/offboarding.env"]
+SECRETS = HUB_SECRETS + ["/etc/configurable-http-proxy/auth.env"]
+# systemd-analyze security's exposure of an unprivileged hub's unit, at most.
+UNPRIVILEGED_HUB_EXPOSURE = 6.3
+TREES = ["/opt/jupyterhub", "/opt/jupyter-envs", "/opt/conda", "/opt/configurable-http-proxy"]
+
+
+def _hub_user(target):
+    """The account the hub's unit runs as (jupyterhub_hub_user)."""
+    return target.exec("systemctl", "show", "-p", "User", "--value", "jupyterhub.service").stdout.strip() or "root"
 
 
 def _tls_key(target):
@@ -35,20 +44,32 @@ def _stat(target, path):
     return target.exec("stat", "-c", "%a %U %G", path).stdout.split()
 
 
-def test_secrets_are_root_only(target):
-    for path in SECRETS + ([_tls_key(target)] if target.url.startswith("https:") else []):
+def test_secrets_are_private_to_their_owner(target):
+    """The proxy's token and the TLS key are root's; the hub's state is its account's
+    (root, or jupyterhub_hub_user), 0600 in a 0700 directory."""
+    hub = _hub_user(target)
+    for path in [p for p in SECRETS if p not in HUB_SECRETS] + ([_tls_key(target)] if target.url.startswith("https:") else []):
         assert _stat(target, path) == ["600", "root", "root"], path
-    assert _stat(target, "/var/lib/jupyterhub") == ["700", "root", "root"]
-    assert _stat(target, "/var/lib/jupyterhub/jupyterhub.sqlite")[0] == "600"
+    for path in HUB_SECRETS + [f"{STATE}/jupyterhub.sqlite"]:
+        assert _stat(target, path) == ["600", hub, hub], path
+    assert _stat(target, STATE) == ["700", hub, hub]
 
 
 def test_install_trees_belong_to_root_and_nobody_else_can_write_them(target):
+    """What the collection installs is root's, and the hub's state its account's; none of it
+    is writable by group or others."""
+    hub = _hub_user(target)
     trees = [t for t in TREES if target.exec("test", "-e", t, check=False).returncode == 0]
     assert {"/opt/jupyterhub", "/opt/configurable-http-proxy"} <= set(trees)
     not_root = target.exec("find", *trees, "(", "!", "-user", "root", "-o", "!", "-group", "root", ")", "-print").stdout.split()
-    writable = target.exec("find", *trees, "-perm", "/022", "!", "-type", "l", "-print").stdout.split()
-    print(target.container, f"{len(not_root)} not root's, {len(writable)} writable by group or others")
+    # The backups of the database that upgrades leave are root's, in the hub's state.
+    not_hubs = target.exec("find", STATE, "-path", f"{STATE}/backups", "-prune", "-o",
+                           "(", "!", "-user", hub, "-o", "!", "-group", hub, ")", "-print").stdout.split()
+    writable = target.exec("find", *trees, STATE, "-perm", "/022", "!", "-type", "l", "-print").stdout.split()
+    print(target.container, f"{len(not_root)} not root's, {len(not_hubs)} of the state not {hub}'s, "
+          f"{len(writable)} writable by group or others")
     assert not not_root, f"{len(not_root)} files not owned by root:root: {not_root[:20]}"
+    assert not not_hubs, f"{len(not_hubs)} files of the hub's state not owned by {hub}: {not_hubs[:20]}"
     assert not writable, f"{len(writable)} files writable by group or others: {writable[:20]}"
 
 
@@ -220,6 +241,42 @@ def test_units_sandboxing_is_reported_and_the_proxy_is_ok(target):
     print(target.container, report)
     assert report["configurable-http-proxy.service"]["rating"] in ("OK", "SAFE", "PERFECT"), report
     assert target.exec("systemctl", "show", "-p", "User", "--value", "configurable-http-proxy.service").stdout.strip() != "root"
+    if _hub_user(target) != "root":
+        # An unprivileged hub's unit is sandboxed (jupyterhub_hub_user): 6.3 on systemd 252
+        # (a root hub: 7.8). It cannot go lower while sudo starts users' servers: for a unit
+        # that does not run as root, every seccomp-based setting implies NoNewPrivileges.
+        assert report["jupyterhub.service"]["exposure"] <= UNPRIVILEGED_HUB_EXPOSURE, report
+
+
+def test_an_unprivileged_hub_runs_in_a_sandbox_that_users_servers_share(target):
+    """jupyterhub_hub_user: the hub and its idle culler run as that account, not root; alice's
+    server and kernel run as alice in the hub's sandbox: the system is read-only to them
+    (her home is not), no capability beyond the ones sudo needs, the hub's process hidden."""
+    hub = _hub_user(target)
+    if hub == "root":
+        pytest.skip("this site's hub runs as root (jupyterhub_hub_user: root)")
+    main_pid = int(target.exec("systemctl", "show", "-p", "MainPID", "--value", "jupyterhub.service").stdout)
+    assert target.pids(hub, "bin/jupyterhub -f") == [main_pid]
+    assert target.pids(hub, "jupyterhub_idle_culler"), "the idle culler does not run as the hub's account"
+    assert not target.pids("root", "jupyterhub_idle_culler") and not target.pids("root", "bin/jupyterhub")
+    alice = logged_in(target, "alice", spawn=True)
+    assert target.pids("alice", "jupyterhub-singleuser")
+    kernel = Kernel(alice, "python3")
+    try:
+        seen = json.loads(kernel.execute(
+            "import json, os, pwd\n"
+            "ro = {p: bool(os.statvfs(p).f_flag & os.ST_RDONLY) for p in ('/usr', '/etc', '/opt', '/var', os.path.expanduser('~'))}\n"
+            "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapBnd')][0]\n"
+            f"print(json.dumps({{'user': pwd.getpwuid(os.getuid()).pw_name, 'ro': ro, 'caps': caps, 'hub': os.path.exists('/proc/{main_pid}')}}))"
+        ))
+    finally:
+        kernel.shutdown()
+    home = next(p for p in seen["ro"] if p.startswith("/home"))
+    assert seen["user"] == "alice", seen
+    assert seen["ro"] == {"/usr": True, "/etc": True, "/opt": True, "/var": True, home: False}, seen
+    # CAP_SETGID (6) and CAP_SETUID (7), which sudo needs to become a user, and no other.
+    assert int(seen["caps"], 16) == (1 << 6) | (1 << 7), seen
+    assert seen["hub"] is False, seen
 
 
 @pytest.mark.site_runs
