@@ -30,12 +30,18 @@ def is_base_url(value):
 
 def is_port(value):
     """A TCP port number, 1 to 65535, as an int or a string of digits (not a bool)."""
+    return is_positive_int(value) and int(value) <= 65535
+
+
+def is_positive_int(value):
+    """A whole number, 1 or more, as an int or a string of digits (not a bool): a count or a
+    number of seconds."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return 1 <= value <= 65535
+        return value >= 1
     if isinstance(value, str) and value.isdigit() and value.isascii():
-        return 1 <= int(value) <= 65535
+        return int(value) >= 1
     return False
 
 

@@ -13,6 +13,7 @@ from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import 
     is_base_url,
     is_kernel_name,
     is_port,
+    is_positive_int,
 )
 
 
@@ -23,4 +24,5 @@ class TestModule:
             "base_url": is_base_url,
             "kernel_name": is_kernel_name,
             "port": is_port,
+            "positive_int": is_positive_int,
         }

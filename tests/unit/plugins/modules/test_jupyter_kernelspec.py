@@ -288,7 +288,9 @@ def fake_ipykernel(root: pathlib.Path, kernelspec_source):
 
 def run_probe(site, tmpdir):
     env = dict(os.environ, PYTHONPATH=str(site), TMPDIR=str(tmpdir), LC_ALL="C")
-    proc = subprocess.run([sys.executable, "-c", ks.PROBE], env=env, capture_output=True, text=True, cwd="/", check=False)
+    # -S: the standard library and `site` only, not the test environment's own packages
+    # (which has a real ipykernel, from JupyterLab).
+    proc = subprocess.run([sys.executable, "-S", "-c", ks.PROBE], env=env, capture_output=True, text=True, cwd="/", check=False)
     return proc
 
 
