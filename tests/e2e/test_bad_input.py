@@ -60,7 +60,7 @@ CASES = [
     ("malformed-sha256", dict(CONDA, conda_system_miniforge_sha256={"x86_64": "abc123", "aarch64": "abc123"}),
      ["conda_system_miniforge_sha256", "64 hex"]),
     ("malformed-upload-size", {"reverse_proxy_client_max_body_size": "lots"}, ["reverse_proxy_client_max_body_size", "nginx size"]),
-    ("ban-time-with-a-unit", {"reverse_proxy_login_ban_time": "10m"}, ["reverse_proxy_login_ban_time", "number of seconds, 1 or more"]),
+    ("ban-time-zero", {"reverse_proxy_login_ban_time": 0}, ["reverse_proxy_login_ban_time", "number of seconds, 1 or more"]),
     ("negative-idle-timeout", {"jupyterhub_venv_idle_culler_timeout": -5}, ["jupyterhub_venv_idle_culler_timeout", "0 or more"]),
     ("malformed-memory-limit", {"jupyterhub_venv_spawner": "systemd", "jupyterhub_venv_mem_limit": "2 gigs"},
      ["jupyterhub_venv_mem_limit", "size as systemd takes it"]),
