@@ -74,8 +74,8 @@ options:
         which it takes C(kernel.json) (C(argv), C(metadata), C(kernel_protocol_version), ...) and the logo files.
         A missing or non-executable interpreter, or one that cannot import ipykernel, is refused with its
         error output.
-      - With O(user), when the module runs as root, the interpreter is run as that user (with C(setpriv)
-        from util-linux), as it will be when the kernel starts; root does not run what the user can change.
+      - With O(user), the interpreter is run by that user (the module runs as them), as it will be when the
+        kernel starts; root never runs what the user can change.
       - Exactly one of O(python) and O(argv) is required when O(state=present).
     type: path
   argv:
@@ -119,15 +119,19 @@ options:
         consulted; it is an environment variable of the user's sessions that the module cannot know.)
       - The user must exist and have an existing home directory. Missing directories below the home are
         created, with mode C(0755); files get mode C(0644), whatever the umask.
-      - Run as root, the module reads and writes in the home with the user's effective uid, gid and groups,
-        so what it creates belongs to the user and their primary group, nothing in the home (a symbolic link,
-        a hard link) can make root read or write elsewhere, and root needs no access of its own to the
-        home beyond seeing that it exists.
-        A file of the kernel that someone else owns is replaced by one the user owns.
-      - Needs root unless the module runs as that user.
+      - The module must run as that user, with C(become) on and C(become_user) set to the user (see the
+        example and the notes); it refuses to run as anyone else, root included, and never switches users
+        itself. So what it runs and creates is the user's, and nothing in the home (a symbolic link, a hard
+        link) can make a more privileged account read or write elsewhere.
+      - A file of the kernel that someone else owns is replaced by one the user owns.
       - Mutually exclusive with O(prefix).
     type: str
 notes:
+  - For O(user), Ansible runs the module as the user. Connected as root, or with pipelining (C(pipelining = True)
+    in C(ansible.cfg), which this collection's playbooks are tested with), nothing else is needed. Connected as
+    another unprivileged account without pipelining, Ansible must make its temporary files readable for the
+    user, so the host needs C(setfacl) (Debian's and Ubuntu's C(acl) package); see Ansible's
+    "Risks of becoming an unprivileged user".
   - The module does not check that the kernel starts; for O(python) it checks that ipykernel can be imported.
   - Jupyter lists kernels by lower-cased directory name; a kernel with the same name earlier in Jupyter's
     search path (user, then the environment's prefix, then system-wide) hides this one.
@@ -156,7 +160,9 @@ EXAMPLES = r"""
     display_name: Python (default)
     python: /opt/conda/envs/python/bin/python
 
-- name: A kernel for alice only, from her own conda environment
+- name: A kernel for alice only, from her own conda environment (the module runs as alice)
+  become: true
+  become_user: alice
   baremetal.jupyterhub.jupyter_kernelspec:
     name: python-my-env
     display_name: Python My Env
@@ -237,7 +243,6 @@ msg:
 """
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
@@ -303,19 +308,6 @@ def _euid():
     return os.geteuid()
 
 
-def _become(uid, gid, groups):
-    """Take on a user's effective ids. Real and saved uid stay root's, so _unbecome() can switch back."""
-    os.setgroups(groups)
-    os.setegid(gid)
-    os.seteuid(uid)
-
-
-def _unbecome(uid, gid, groups):
-    os.seteuid(uid)
-    os.setegid(gid)
-    os.setgroups(groups)
-
-
 def json_equal(a, b):
     """Equality of parsed JSON values that, unlike ==, keeps true apart from 1 and false from 0."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -342,24 +334,13 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
-class _Failure(Exception):
-    """A fail_json() while acting as a user: reported once back as root (the module's own files are root's)."""
-
-    def __init__(self, msg, kwargs):
-        super(_Failure, self).__init__(msg)
-        self.msg = msg
-        self.kwargs = kwargs
-
-
 class Location(object):
     """Where the kernel directory is and, for a user's kernel, whose it is."""
 
-    def __init__(self, kdir, user=None, uid=None, gid=None, home=None):
+    def __init__(self, kdir, user=None, uid=None):
         self.kdir = kdir
         self.user = user
         self.uid = uid
-        self.gid = gid
-        self.home = home
 
 
 class KernelSpecModule(object):
@@ -406,11 +387,13 @@ class KernelSpecModule(object):
                 self.fail("user %r does not exist on this host (no passwd entry); "
                           "create the user first, or give prefix for a shared kernel" % user)
             euid = _euid()
-            if euid not in (0, pw.pw_uid):
-                self.fail("installing a kernel for user %s needs root (become: true) or running as %s" % (user, user))
+            if euid != pw.pw_uid:
+                self.fail("a kernel for user %s is written by the module running as %s (become: true, become_user: %s), "
+                          "so that what it runs and writes is %s's; it runs as uid %d and does not switch users itself"
+                          % (user, user, user, user, euid))
             home = os.path.normpath(pw.pw_dir)
             kdir = os.path.join(home, *(USER_KERNELS_SUBDIRS + (self.name,)))
-            self.loc = Location(kdir, user, pw.pw_uid, pw.pw_gid, home)
+            self.loc = Location(kdir, user, pw.pw_uid)
             if self.p["state"] == "present" and not os.path.isdir(home):
                 self.fail("home directory %s of user %s does not exist" % (home, user))
         else:
@@ -437,7 +420,7 @@ class KernelSpecModule(object):
         return out
 
     def probe_python(self):
-        """Run the interpreter (as the kernel's user for a user's kernel): what does ipykernel install write?"""
+        """Run the interpreter: what does ipykernel install write?"""
         python = self.p["python"]
         if not os.path.isabs(python):
             self.fail("python must be an absolute path, got %r" % python)
@@ -447,12 +430,6 @@ class KernelSpecModule(object):
             self.fail("python interpreter %s is not an executable file" % python)
         cmd = [python, "-c", PROBE]
         environ = {"LC_ALL": "C"}
-        loc = self.loc
-        if loc.uid is not None and _euid() != loc.uid:
-            # Root must not run what the user can change: run it as the user, as Jupyter will.
-            setpriv = self.module.get_bin_path("setpriv", required=True)
-            cmd = [setpriv, "--reuid=%d" % loc.uid, "--regid=%d" % loc.gid, "--init-groups", "--"] + cmd
-            environ["HOME"] = loc.home
         rc, out, err = self.module.run_command(cmd, environ_update=environ, cwd="/")
         if rc != 0:
             self.fail("%s cannot import ipykernel (rc=%d): %s" % (python, rc, err.strip() or out.strip()),
@@ -501,34 +478,7 @@ class KernelSpecModule(object):
         # Compare what JSON keeps.
         return json.loads(dump_spec(spec)), logos
 
-    # ---- the filesystem: as the user for a user's kernel ----
-
-    @contextlib.contextmanager
-    def as_owner(self):
-        """For a user's kernel run by root, look and write with the user's effective ids: files are theirs,
-        and nothing in their home (a symlink, a hard link) can make root read or write elsewhere."""
-        loc = self.loc
-        if loc.uid is None or _euid() == loc.uid:
-            yield
-            return
-
-        def defer(msg, **kwargs):
-            raise _Failure(msg, kwargs)
-
-        saved = (os.geteuid(), os.getegid(), os.getgroups())
-        failure = None
-        _become(loc.uid, loc.gid, os.getgrouplist(loc.user, loc.gid))
-        # fail_json() (ours or atomic_move()'s) may import from the module's payload, which only root can read.
-        self.module.fail_json = defer
-        try:
-            yield
-        except _Failure as e:
-            failure = e
-        finally:
-            del self.module.fail_json
-            _unbecome(*saved)
-        if failure is not None:
-            self.module.fail_json(msg=failure.msg, **failure.kwargs)
+    # ---- the filesystem ----
 
     def note(self, action):
         self.actions.append(action)
@@ -622,41 +572,40 @@ class KernelSpecModule(object):
         spec, logos = self.build_spec()
         kdir = self.loc.kdir
         kjson = os.path.join(kdir, "kernel.json")
-        with self.as_owner():
-            missing = self.dirs_to_create()
-            before, current = ("", None) if missing else self.read_kernel_json()
-            for fname in logos:
-                path = os.path.join(kdir, fname)
-                if os.path.lexists(path) and not os.path.isfile(path):
-                    self.fail("%s is not a regular file" % path)
+        missing = self.dirs_to_create()
+        before, current = ("", None) if missing else self.read_kernel_json()
+        for fname in logos:
+            path = os.path.join(kdir, fname)
+            if os.path.lexists(path) and not os.path.isfile(path):
+                self.fail("%s is not a regular file" % path)
 
-            for path in missing:
-                self.make_dir(path)
-            if not missing:
-                self.fix_mode(kdir, DIR_MODE)
+        for path in missing:
+            self.make_dir(path)
+        if not missing:
+            self.fix_mode(kdir, DIR_MODE)
 
-            after = before
-            if current is None or not json_equal(current, spec):
-                after = dump_spec(spec)
-                self.note("wrote %s" % kjson)
-                self.write_file(kjson, after.encode("utf-8"))
-            elif self.wrong_owner(os.lstat(kjson)):
-                self.note("replaced %s, owned by uid %d" % (kjson, os.lstat(kjson).st_uid))
-                self.write_file(kjson, after.encode("utf-8"))
+        after = before
+        if current is None or not json_equal(current, spec):
+            after = dump_spec(spec)
+            self.note("wrote %s" % kjson)
+            self.write_file(kjson, after.encode("utf-8"))
+        elif self.wrong_owner(os.lstat(kjson)):
+            self.note("replaced %s, owned by uid %d" % (kjson, os.lstat(kjson).st_uid))
+            self.write_file(kjson, after.encode("utf-8"))
+        else:
+            self.fix_mode(kjson, FILE_MODE)
+
+        for fname in sorted(logos):
+            path = os.path.join(kdir, fname)
+            data = logos[fname]
+            if not os.path.isfile(path) or sha256_file(path) != hashlib.sha256(data).hexdigest():
+                self.note("copied %s" % fname)
+                self.write_file(path, data)
+            elif self.wrong_owner(os.lstat(path)):
+                self.note("replaced %s, owned by uid %d" % (path, os.lstat(path).st_uid))
+                self.write_file(path, data)
             else:
-                self.fix_mode(kjson, FILE_MODE)
-
-            for fname in sorted(logos):
-                path = os.path.join(kdir, fname)
-                data = logos[fname]
-                if not os.path.isfile(path) or sha256_file(path) != hashlib.sha256(data).hexdigest():
-                    self.note("copied %s" % fname)
-                    self.write_file(path, data)
-                elif self.wrong_owner(os.lstat(path)):
-                    self.note("replaced %s, owned by uid %d" % (path, os.lstat(path).st_uid))
-                    self.write_file(path, data)
-                else:
-                    self.fix_mode(path, FILE_MODE)
+                self.fix_mode(path, FILE_MODE)
 
         changed = bool(self.actions)
         if not changed:
@@ -668,22 +617,21 @@ class KernelSpecModule(object):
 
     def absent(self):
         kdir = self.loc.kdir
-        with self.as_owner():
-            if not os.path.lexists(kdir):
-                return False, {}, "", "", "kernel %s is not installed in %s" % (self.name, kdir)
-            if os.path.islink(kdir):
-                self.fail("refusing to remove %s: it is a symbolic link, not a kernel directory" % kdir)
-            if not os.path.isdir(kdir):
-                self.fail("refusing to remove %s: it is not a directory" % kdir)
-            if not os.path.isfile(os.path.join(kdir, "kernel.json")):
-                self.fail("refusing to remove %s: it is not a kernel directory (it has no kernel.json)" % kdir)
-            before, current = self.read_kernel_json()
-            self.note("removed directory %s" % kdir)
-            if not self.check_mode:
-                try:
-                    shutil.rmtree(kdir)
-                except OSError as e:
-                    self.fail("cannot remove %s: %s%s" % (kdir, to_native(e), self.hint()))
+        if not os.path.lexists(kdir):
+            return False, {}, "", "", "kernel %s is not installed in %s" % (self.name, kdir)
+        if os.path.islink(kdir):
+            self.fail("refusing to remove %s: it is a symbolic link, not a kernel directory" % kdir)
+        if not os.path.isdir(kdir):
+            self.fail("refusing to remove %s: it is not a directory" % kdir)
+        if not os.path.isfile(os.path.join(kdir, "kernel.json")):
+            self.fail("refusing to remove %s: it is not a kernel directory (it has no kernel.json)" % kdir)
+        before, current = self.read_kernel_json()
+        self.note("removed directory %s" % kdir)
+        if not self.check_mode:
+            try:
+                shutil.rmtree(kdir)
+            except OSError as e:
+                self.fail("cannot remove %s: %s%s" % (kdir, to_native(e), self.hint()))
         msg = "kernel %s %s from %s" % (self.name, "would be removed" if self.check_mode else "removed", kdir)
         return True, current if isinstance(current, dict) else {}, before, "", msg
 

@@ -26,7 +26,6 @@ from modrun import Cmd, run_module, substitute
 TABLE = yaml.safe_load((pathlib.Path(__file__).with_name("jupyter_kernelspec_cases.yml")).read_text())
 DEFAULT_KDIR = "prefix/share/jupyter/kernels/py"
 DEFAULT_PYTHON = "env/bin/python"
-SETPRIV = "/usr/bin/setpriv"
 
 
 def snapshot(root: pathlib.Path):
@@ -73,17 +72,13 @@ def probe_output(fixture_name, ctx):
     return "\n" + json.dumps(out) + "\n"
 
 
-def expected_commands(case, ctx, pwds):
+def expected_commands(case, ctx):
     cmds = []
     for c in case.get("commands", []):
         c = substitute(c, ctx)
         python = c.get("python", ctx["python"])
         argv = [python, "-c", ks.PROBE]
         env = {"LC_ALL": "C"}
-        if "as" in c:
-            pw = pwds[c["as"]]
-            argv = [SETPRIV, "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid, "--init-groups", "--"] + argv
-            env["HOME"] = pw.pw_dir
         out = c.get("out", "")
         if "probe" in c:
             out = c.get("noise", "") + probe_output(c["probe"], ctx)
@@ -138,16 +133,11 @@ def test_case(case, tmp_path, monkeypatch):
     monkeypatch.setattr(ks, "pwd", types.SimpleNamespace(getpwnam=getpwnam))
     euid = case.get("euid", "self")
     monkeypatch.setattr(ks, "_euid", lambda: os.geteuid() if euid == "self" else euid)
-    became = []  # the effective-id switches for a user's kernel (not made: the test may not be root)
-    monkeypatch.setattr(ks, "_become", lambda uid, gid, groups: became.append(("become", uid, gid)))
-    monkeypatch.setattr(ks, "_unbecome", lambda uid, gid, groups: became.append(("unbecome", uid, gid)))
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg, **kw: warnings.append(msg))
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
-                        lambda self, arg, required=False, opt_dirs=None: SETPRIV if arg == "setpriv" else None)
 
     params = substitute(case["params"], ctx)
-    result = run_module(ks, params, commands=expected_commands(case, ctx, pwds),
+    result = run_module(ks, params, commands=expected_commands(case, ctx),
                         check_mode=case.get("check_mode", False), diff=case.get("diff", False),
                         monkeypatch=monkeypatch)
     exp = substitute(case["expect"], ctx)
@@ -158,11 +148,6 @@ def test_case(case, tmp_path, monkeypatch):
         assert part in result["msg"], result["msg"]
     if result["failed"] or case.get("check_mode") or exp.get("unchanged"):
         assert after == before, "the tree changed"
-    if "became" in exp:
-        pw = pwds[exp["became"]]
-        assert became == [("become", pw.pw_uid, pw.pw_gid), ("unbecome", os.geteuid(), os.getegid())]
-    else:
-        assert became == []
     if result["failed"]:
         return
 
@@ -207,37 +192,6 @@ def test_case(case, tmp_path, monkeypatch):
         assert d["after"] == exp["diff"]["after"]
     else:
         assert "diff" not in result
-
-
-@pytest.mark.parametrize("how", ["fail", "fail_json"])
-def test_failure_while_acting_as_the_user_is_reported_after_switching_back(monkeypatch, how):
-    """fail_json() may import from the payload only root can read: it must run after the switch back,
-    whether the module refuses (fail) or a helper such as atomic_move() calls fail_json()."""
-    events = []
-    monkeypatch.setattr(ks, "_euid", lambda: 0)
-    monkeypatch.setattr(ks, "_become", lambda uid, gid, groups: events.append(("become", uid, gid)))
-    monkeypatch.setattr(ks, "_unbecome", lambda uid, gid, groups: events.append("unbecome"))
-
-    class FakeModule:
-        params = {"name": "py"}
-        check_mode = False
-
-        def fail_json(self, msg, **kwargs):
-            events.append(("fail_json", msg, kwargs))
-            raise SystemExit(1)
-
-    m = ks.KernelSpecModule(FakeModule())
-    m.name = "py"
-    m.loc = ks.Location("/home/bob/.local/share/jupyter/kernels/py", "bob", 4242, 4343, "/home/bob")
-    with pytest.raises(SystemExit):
-        with m.as_owner():
-            if how == "fail":
-                m.fail("boom", rc=3)
-            else:
-                m.module.fail_json(msg="boom", rc=3)
-    kwargs = {"rc": 3, "name": "py", "path": m.loc.kdir} if how == "fail" else {"rc": 3}
-    assert events == [("become", 4242, 4343), "unbecome", ("fail_json", "boom", kwargs)]
-    assert "fail_json" not in vars(m.module)
 
 
 def test_system_wide_location_is_usr_local():
