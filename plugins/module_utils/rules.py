@@ -3,13 +3,16 @@
 """The rules that several roles, playbooks and modules check, each written once.
 
 The collection's test plugins (``baremetal.jupyterhub.base_url``, ``.port``,
-``.account_name``, ``.kernel_name``) and its modules call these functions.
+``.account_name``, ``.kernel_name``, ``.http_url``, ``.absolute_path``,
+``.system_directory``, ``.octal_mode``, ``.ip_address``) and its modules call these functions.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+import posixpath
 import re
 
 # "/" or "/a/b/": starts and ends with "/", path segments of URL-safe characters.
@@ -21,6 +24,21 @@ ACCOUNT_NAME = re.compile(r"\A[a-z_][a-z0-9_.-]{0,31}\Z")
 # r"^[a-z0-9._\-]+$" with re.IGNORECASE, spelled out here because IGNORECASE would also let
 # the Kelvin sign and the long s through.
 KERNEL_NAME = re.compile(r"\A[A-Za-z0-9._-]+\Z")
+# An http(s) URL: a scheme, a host (with an optional port) and an optional path, no spaces.
+HTTP_URL = re.compile(r"\Ahttps?://[^/\s]+(/\S*)?\Z")
+# An absolute path on the managed host: no NUL, no line break.
+ABSOLUTE_PATH = re.compile(r"\A/[^\0\n\r]*\Z")
+# A file mode as chmod takes it, three octal digits with an optional leading 0 ("0750", "750").
+OCTAL_MODE = re.compile(r"\A0?[0-7]{3}\Z")
+# Directories the operating system owns: a role never makes one of them its own tree (its
+# owner, mode or contents), whatever else its variables say.
+SYSTEM_DIRECTORIES = frozenset([
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media", "/mnt",
+    "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin",
+    "/usr/include", "/usr/lib", "/usr/libexec", "/usr/local", "/usr/local/bin", "/usr/local/lib",
+    "/usr/local/share", "/usr/sbin", "/usr/share", "/usr/src", "/var", "/var/cache", "/var/lib",
+    "/var/local", "/var/log", "/var/opt", "/var/spool", "/var/tmp",
+])
 
 
 def is_base_url(value):
@@ -53,3 +71,41 @@ def is_account_name(value):
 def is_kernel_name(value):
     """A kernel name: ASCII letters, digits, '-', '.' and '_'; not '.' or '..'."""
     return isinstance(value, str) and KERNEL_NAME.match(value) is not None and value not in (".", "..")
+
+
+def is_http_url(value):
+    """An http:// or https:// URL with a host: a download, a registry, a proxy's target."""
+    return isinstance(value, str) and HTTP_URL.match(value) is not None
+
+
+def is_absolute_path(value):
+    """An absolute path: starts with "/", no NUL or line break."""
+    return isinstance(value, str) and ABSOLUTE_PATH.match(value) is not None
+
+
+def is_system_directory(value):
+    """One of the directories the operating system owns ("/usr", "/home/", "//etc"; normalized
+    before the comparison), which a role must never take over."""
+    return is_absolute_path(value) and posixpath.normpath("/" + value.lstrip("/")) in SYSTEM_DIRECTORIES
+
+
+def is_ip_address(value):
+    """An IPv4 or IPv6 address to listen on or to connect to ("127.0.0.1", "0.0.0.0", "::1"),
+    not a host name."""
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_octal_mode(value):
+    """A file mode of three octal digits, with an optional leading 0, as a string or a number
+    that reads so (750); 0750 unquoted in YAML is the number 488 and does not."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        value = str(value)
+    return isinstance(value, str) and OCTAL_MODE.match(value) is not None

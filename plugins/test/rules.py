@@ -9,20 +9,30 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import (
+    is_absolute_path,
     is_account_name,
     is_base_url,
+    is_http_url,
+    is_ip_address,
     is_kernel_name,
+    is_octal_mode,
     is_port,
     is_positive_int,
+    is_system_directory,
 )
 
 
 class TestModule:
     def tests(self):
         return {
+            "absolute_path": is_absolute_path,
             "account_name": is_account_name,
             "base_url": is_base_url,
+            "http_url": is_http_url,
+            "ip_address": is_ip_address,
             "kernel_name": is_kernel_name,
+            "octal_mode": is_octal_mode,
             "port": is_port,
             "positive_int": is_positive_int,
+            "system_directory": is_system_directory,
         }

@@ -19,7 +19,16 @@ import pwd
 import stat
 import sys
 
-NEVER = {"/", "/root", "/home", "/nonexistent", "/bin", "/sbin", "/usr", "/var", "/etc", "/opt", "/srv", "/tmp", "/dev", "/proc", "/run"}
+# The system's directories (the collection's rule, plugins/module_utils/rules.py, which this
+# script, run on the host alone, cannot import; a unit test keeps the two the same) and the
+# home of accounts that have none.
+NEVER = {
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media", "/mnt",
+    "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin",
+    "/usr/include", "/usr/lib", "/usr/libexec", "/usr/local", "/usr/local/bin", "/usr/local/lib",
+    "/usr/local/share", "/usr/sbin", "/usr/share", "/usr/src", "/var", "/var/cache", "/var/lib",
+    "/var/local", "/var/log", "/var/opt", "/var/spool", "/var/tmp",
+} | {"/nonexistent"}
 
 
 def uid_range(path="/etc/login.defs"):

@@ -115,3 +115,10 @@ def test_a_mode_with_more_than_permission_bits_is_refused(capsys):
     with pytest.raises(SystemExit):
         private_homes.main(["4700"])
     assert "permission bits only" in capsys.readouterr().err
+
+
+def test_never_touches_a_system_directory():
+    """The script's own list is the collection's system-directory rule, plus /nonexistent."""
+    from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import SYSTEM_DIRECTORIES
+
+    assert private_homes.NEVER == SYSTEM_DIRECTORIES | {"/nonexistent"}
