@@ -57,6 +57,7 @@ demo-clean:
 lint: $(STAMP)
 	ansible-lint --profile production
 	$(VENV)/bin/python tests/harness/role_docs.py --check
+	tests/harness/publish_check.sh
 
 sanity: $(STAMP)
 	tests/harness/sanity.sh
