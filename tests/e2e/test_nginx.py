@@ -142,6 +142,11 @@ def test_password_guessing_is_throttled_per_client_address(target, endpoint, sou
     path = urlsplit(target.url).path + endpoint
     codes = json.loads(target.exec("python3", "-c", GUESS, source, "20", path, port.split(":")[-1]).stdout)
     assert len(codes) - codes.count(429) >= 10 and codes.count(429) >= 5, codes
+    if target.exec("fail2ban-client", "status", "jupyterhub", check=False).returncode == 0:
+        # The failures also get the address banned, and the ban reloads nginx, which closes
+        # idle keep-alive connections: let that happen before alice's login, not during it.
+        wait_until(lambda: json.loads(target.exec("python3", "-c", PROBE, source, path, port.split(":")[-1]).stdout)
+                   == [403, True], timeout=30, what=f"the ban of {source} to take effect")
     logged_in(target, "alice")
     # These failures also got the address banned (the next test's subject): lift it.
     target.exec("fail2ban-client", "set", "jupyterhub", "unbanip", source, check=False)
