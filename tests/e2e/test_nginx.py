@@ -130,6 +130,12 @@ with concurrent.futures.ThreadPoolExecutor(count) as pool:
 """
 
 
+def https_port(target):
+    """The port nginx serves the hub's site on over TLS (its `listen ... ssl` line)."""
+    site = target.exec("cat", "/etc/nginx/sites-enabled/jupyterhub.conf").stdout
+    return next(line.split()[1] for line in site.splitlines() if line.strip().startswith("listen") and "ssl" in line).split(":")[-1]
+
+
 @pytest.mark.parametrize("endpoint, source", [("hub/login", "127.0.0.2"), ("hub/api/users/alice/tokens", "127.0.0.3")])
 def test_password_guessing_is_throttled_per_client_address(target, endpoint, source):
     """20 wrong passwords at once from one client address: the burst (10) gets through,
@@ -137,15 +143,14 @@ def test_password_guessing_is_throttled_per_client_address(target, endpoint, sou
     loopback address of its own: nginx sees it as the client (X-Real-IP is nginx's own)."""
     if not target.url.startswith("https:"):
         pytest.skip("target is not behind HTTPS")
-    site = target.exec("cat", "/etc/nginx/sites-enabled/jupyterhub.conf").stdout
-    port = next(line.split()[1] for line in site.splitlines() if line.strip().startswith("listen") and "ssl" in line)
+    port = https_port(target)
     path = urlsplit(target.url).path + endpoint
-    codes = json.loads(target.exec("python3", "-c", GUESS, source, "20", path, port.split(":")[-1]).stdout)
+    codes = json.loads(target.exec("python3", "-c", GUESS, source, "20", path, port).stdout)
     assert len(codes) - codes.count(429) >= 10 and codes.count(429) >= 5, codes
     if target.exec("fail2ban-client", "status", "jupyterhub", check=False).returncode == 0:
         # The failures also get the address banned, and the ban reloads nginx, which closes
         # idle keep-alive connections: let that happen before alice's login, not during it.
-        wait_until(lambda: json.loads(target.exec("python3", "-c", PROBE, source, path, port.split(":")[-1]).stdout)
+        wait_until(lambda: json.loads(target.exec("python3", "-c", PROBE, source, path, port).stdout)
                    == [403, True], timeout=30, what=f"the ban of {source} to take effect")
     logged_in(target, "alice")
     # These failures also got the address banned (the next test's subject): lift it.
@@ -172,8 +177,7 @@ def test_an_address_that_keeps_failing_is_banned_while_others_still_log_in(targe
     address gets the login page again."""
     if not target.url.startswith("https:"):
         pytest.skip("target is not behind HTTPS")
-    site = target.exec("cat", "/etc/nginx/sites-enabled/jupyterhub.conf").stdout
-    port = next(line.split()[1] for line in site.splitlines() if line.strip().startswith("listen") and "ssl" in line).split(":")[-1]
+    port = https_port(target)
     source, login = "127.0.0.4", urlsplit(target.url).path + "hub/login"
 
     def probe():

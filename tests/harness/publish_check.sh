@@ -16,7 +16,6 @@ trap 'rm -rf "$tmp"' EXIT
 
 antsibull-changelog lint
 # CHANGELOG.md must be what antsibull-changelog makes of changelogs/changelog.yaml.
-cp -a changelogs CHANGELOG.md "$tmp/"
 ANSIBLE_COLLECTIONS_PATH=$root/playbooks/collections antsibull-changelog generate --output "$tmp/CHANGELOG.md" --output-format md
 if ! diff -u CHANGELOG.md "$tmp/CHANGELOG.md" >"$tmp/changelog.diff"; then
   cat "$tmp/changelog.diff"
