@@ -13,6 +13,8 @@
 #                                           refuse) on a throwaway container, bmjh-conda-check
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/harness/lib.sh
+. "$root/tests/harness/lib.sh"
 export PATH=$root/.venv/bin:$PATH
 export BMJH_CACHE_DIR=${BMJH_CACHE_DIR:-$root/.cache/containers}
 export ANSIBLE_FORCE_COLOR=false PY_COLORS=0 NO_COLOR=1
@@ -62,11 +64,10 @@ offline() {
   trap "docker rm -f '$name' >/dev/null 2>&1 || true; rm -rf '$state'" EXIT
   docker rm -f "$name" >/dev/null 2>&1 || true
   log "starting $name from bmjh/$image"
+  local run_args; mapfile -t run_args < <(systemd_run_args "$image")
   docker run -d --name "$name" --hostname "$name" \
-    --cap-add SYS_ADMIN --cgroupns=host --security-opt seccomp=unconfined \
-    --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
     -v "$BMJH_CACHE_DIR/apt-$image:/var/cache/apt/archives" \
-    --stop-signal SIGRTMIN+3 "bmjh/$image:latest" /sbin/init >/dev/null
+    "${run_args[@]}" >/dev/null
   cat >"$state/hosts.yml" <<INV
 all:
   hosts:

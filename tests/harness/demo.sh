@@ -4,9 +4,12 @@
 #   tests/harness/demo.sh up     build/start the container, apply playbooks/site.yml, print URL + login
 #   tests/harness/demo.sh down   remove the container
 #
-# BMJH_DEMO_PORT (default 8443) is the HTTPS port on 127.0.0.1; BMJH_DEMO_IMAGE (default debian12).
+# BMJH_DEMO_PORT (default 8443) is the HTTPS port on 127.0.0.1; BMJH_DEMO_IMAGE (default
+# debian12; also debian13, ubuntu2404, ubuntu2604).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/harness/lib.sh
+. "$root/tests/harness/lib.sh"
 name=bmjh-demo
 port=${BMJH_DEMO_PORT:-8443}
 image=${BMJH_DEMO_IMAGE:-debian12}
@@ -28,13 +31,12 @@ up() {
   mkdir -p "$cache/pip" "$cache/npm" "$cache/apt-$image" "$state"
   if ! docker inspect "$name" >/dev/null 2>&1; then
     log "starting $name from bmjh/$image"
+    local run_args; mapfile -t run_args < <(systemd_run_args "$image")
     docker run -d --name "$name" --hostname "$name" \
-      --cap-add SYS_ADMIN --cgroupns=host --security-opt seccomp=unconfined \
-      --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
       -v "$cache/pip:/root/.cache/pip" -v "$cache/npm:/root/.npm" \
       -v "$cache/apt-$image:/var/cache/apt/archives" \
-      --stop-signal SIGRTMIN+3 -p "127.0.0.1:$port:443" \
-      "bmjh/$image:latest" /sbin/init >/dev/null
+      -p "127.0.0.1:$port:443" \
+      "${run_args[@]}" >/dev/null
   else
     docker start "$name" >/dev/null
   fi

@@ -10,11 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p tests/artifacts "${BMJH_CACHE_DIR:?}"
 
+
+# The distributions a scenario runs on: the images its molecule.yml names.
+distros() { grep -oE 'image: bmjh/[a-z0-9]+' "molecule/$1/molecule.yml" | cut -d/ -f2 | paste -sd, -; }
+
 run_one() {
   local s=$1 log=tests/artifacts/molecule-$1.log start=$SECONDS rc=0
   BMJH_RUN_LOGS=$PWD/$log molecule test -s "$s" >"$log" 2>&1 || rc=$?
   if [ "$rc" = 0 ]; then
-    grep -E '^(INFO|WARNING|ERROR)|RECAP|: ok=|[0-9]+ passed' "$log" | grep -v 'Molecule scenarios should migrate' || true
+    grep -E '^(INFO|WARNING|ERROR)|RECAP|: ok=|[0-9]+ passed|== site run with' "$log" | grep -v 'Molecule scenarios should migrate' || true
     echo "=== $s passed in $((SECONDS - start)) s"
   else
     echo "=== $s FAILED after $((SECONDS - start)) s; the end of its log ($log):"
@@ -26,7 +30,8 @@ run_one() {
 failed=()
 for group in "$@"; do
   IFS=+ read -r -a scenarios <<<"$group"
-  echo "=== molecule test: ${scenarios[*]}$([ ${#scenarios[@]} -gt 1 ] && echo ' (at the same time)')"
+  names=(); for s in "${scenarios[@]}"; do names+=("$s [$(distros "$s")]"); done
+  echo "=== molecule test: ${names[*]}$([ ${#scenarios[@]} -gt 1 ] && echo ' (at the same time)')"
   pids=()
   for s in "${scenarios[@]}"; do
     # Each scenario's summary is printed in one piece when it ends.

@@ -6,7 +6,8 @@
 # An image is tagged with a hash of its recipe (this file), so it is rebuilt only
 # when the recipe changes; the same image is also tagged `:latest` for molecule.
 #
-#   tests/harness/images.sh [debian12] [ubuntu2404]     (default: both, in parallel)
+#   tests/harness/images.sh [debian12] [debian13] [ubuntu2404] [ubuntu2604]
+#                                        (default: all four, in parallel)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,24 +88,27 @@ build() {
   local root=$workdir/$name-rootfs start=$SECONDS
   clean_rootfs "$root"; mkdir -p "$root"
   case $name in
-    debian12)
-      debootstrap --variant=minbase --include="$include" bookworm "$root" "$debian_mirror" >"$workdir/$name.log" 2>&1 \
+    debian12|debian13)
+      local suite; suite=$([[ $name == debian12 ]] && echo bookworm || echo trixie)
+      debootstrap --variant=minbase --include="$include" "$suite" "$root" "$debian_mirror" >"$workdir/$name.log" 2>&1 \
         || { tail -20 "$workdir/$name.log" >&2; return 1; }
       cat > "$root/etc/apt/sources.list" <<SRC
-deb $debian_mirror bookworm main
-deb $debian_mirror bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
+deb $debian_mirror $suite main
+deb $debian_mirror $suite-updates main
+deb http://deb.debian.org/debian-security $suite-security main
 SRC
       ;;
-    ubuntu2404)
-      local keyring; keyring=$(ubuntu_keyring)
+    ubuntu2404|ubuntu2604)
+      # universe as on a stock server: nodejs, npm and python3-venv live there.
+      local suite keyring; suite=$([[ $name == ubuntu2404 ]] && echo noble || echo resolute)
+      keyring=$(ubuntu_keyring)
       debootstrap --variant=minbase --include="$include" --components=main,universe \
-        --keyring="$keyring" noble "$root" "$ubuntu_mirror" /usr/share/debootstrap/scripts/gutsy \
+        --keyring="$keyring" "$suite" "$root" "$ubuntu_mirror" /usr/share/debootstrap/scripts/gutsy \
         >"$workdir/$name.log" 2>&1 || { tail -20 "$workdir/$name.log" >&2; return 1; }
       cat > "$root/etc/apt/sources.list" <<SRC
-deb $ubuntu_mirror noble main universe
-deb $ubuntu_mirror noble-updates main universe
-deb $ubuntu_mirror noble-security main universe
+deb $ubuntu_mirror $suite main universe
+deb $ubuntu_mirror $suite-updates main universe
+deb $ubuntu_mirror $suite-security main universe
 SRC
       ;;
     *) log "unknown image $name"; return 2 ;;
@@ -120,7 +124,7 @@ SRC
 
 main() {
   local names=("$@")
-  ((${#names[@]})) || names=(debian12 ubuntu2404)
+  ((${#names[@]})) || names=(debian12 debian13 ubuntu2404 ubuntu2604)
   "$here/docker.sh"
   ensure_tools
   mkdir -p "$workdir"
