@@ -3,7 +3,8 @@ collection manages on it, to prove a failed run changed nothing.
 
 verify.yml sets BMJH_INVENTORY (molecule's inventory), BMJH_PLAYBOOK (the scenario's
 converge playbook) and BMJH_ANSIBLE_PLAYBOOK; tests that need them are marked
-`site_runs` and fail without them (deselect with -m "not site_runs").
+`site_runs` and fail without them (deselect with -m "not site_runs"). The admin's runs over
+SSH use BMJH_ADMIN_ANSIBLE_PLAYBOOK (the ssh scenario's: ansible-core 2.16) where it is set.
 """
 
 from __future__ import annotations
@@ -95,8 +96,8 @@ def run_admin(playbook: str, extra_vars: dict | None = None, *args: str, timeout
     if not inventory:
         pytest.fail("BMJH_ADMIN_INVENTORY not set: run from the ssh scenario's verify, or deselect with -m 'not day2_ops'")
     project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    ansible_playbook = env_playbook = os.environ.get("BMJH_ANSIBLE_PLAYBOOK", "ansible-playbook")
-    clean_env = {"PATH": os.path.dirname(env_playbook) + ":/usr/bin:/bin", "HOME": os.environ["HOME"],
+    ansible_playbook = os.environ.get("BMJH_ADMIN_ANSIBLE_PLAYBOOK") or os.environ.get("BMJH_ANSIBLE_PLAYBOOK", "ansible-playbook")
+    clean_env = {"PATH": os.path.dirname(ansible_playbook) + ":/usr/bin:/bin", "HOME": os.environ["HOME"],
                  "ANSIBLE_FORCE_COLOR": "false", "ANSIBLE_NOCOLOR": "true"}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(extra_vars or {}, f)
