@@ -30,8 +30,9 @@ C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
 # exception_name (conda, its plugins and conda-libmamba-solver) -> what went wrong
 ERROR_KINDS = (
-    (("PackagesNotFoundError", "PackageNotFoundError", "ResolvePackageNotFound",
-      "NoPackagesFoundError", "PackageNotInstalledError"), "package not found"),
+    (("PackagesNotFoundError", "PackagesNotFoundInChannelsError", "PackagesNotFoundInPrefixError",
+      "PackageNotFoundError", "ResolvePackageNotFound", "NoPackagesFoundError",
+      "PackageNotInstalledError"), "package not found"),
     (("EnvironmentLocationNotFound", "EnvironmentNameNotFound", "DirectoryNotACondaEnvironmentError",
       "CondaEnvironmentNotFoundError"), "environment not found"),
     (("UnsatisfiableError", "LibMambaUnsatisfiableError", "SpecsConfigurationConflictError",
@@ -122,6 +123,8 @@ def parse_json(text):
 def error_kind(exception_name):
     if exception_name.startswith("CondaToS"):
         return "terms of service not accepted"
+    if exception_name.startswith("PackagesNotFound"):  # and its subclasses in newer conda versions
+        return "package not found"
     for names, kind in ERROR_KINDS:
         if exception_name in names:
             return kind
@@ -198,6 +201,10 @@ class CondaRunner:
         if isinstance(data, dict) and data.get("exception_name"):
             name = data["exception_name"]
             kind = error_kind(name) or "error"
+            packages = data.get("packages") or data.get("bad_deps")
+            if isinstance(packages, list) and packages:
+                # the names first: conda's message puts them after a long preamble
+                kind = "%s: %s" % (kind, ", ".join(str(package) for package in packages))
             text = (data.get("message") or data.get("error") or "").strip()
             return self._compose(what, kind, "%s: %s" % (name, text) if text else name)
         kind, text = libmamba_error(stderr)
