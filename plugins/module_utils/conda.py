@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+
+from ansible_collections.baremetal.jupyterhub.plugins.module_utils.conda_ask import HELPER, conda_python, request
 
 # Tried in order when no executable is given.
 DEFAULT_CANDIDATES = ("/opt/conda/bin/conda", "/opt/conda/bin/mamba")
@@ -30,8 +33,9 @@ C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
 # exception_name (conda, its plugins and conda-libmamba-solver) -> what went wrong
 ERROR_KINDS = (
-    (("PackagesNotFoundError", "PackageNotFoundError", "ResolvePackageNotFound",
-      "NoPackagesFoundError", "PackageNotInstalledError"), "package not found"),
+    (("PackagesNotFoundError", "PackagesNotFoundInChannelsError", "PackagesNotFoundInPrefixError",
+      "PackageNotFoundError", "ResolvePackageNotFound", "NoPackagesFoundError",
+      "PackageNotInstalledError"), "package not found"),
     (("EnvironmentLocationNotFound", "EnvironmentNameNotFound", "DirectoryNotACondaEnvironmentError",
       "CondaEnvironmentNotFoundError"), "environment not found"),
     (("UnsatisfiableError", "LibMambaUnsatisfiableError", "SpecsConfigurationConflictError",
@@ -122,6 +126,8 @@ def parse_json(text):
 def error_kind(exception_name):
     if exception_name.startswith("CondaToS"):
         return "terms of service not accepted"
+    if exception_name.startswith("PackagesNotFound"):  # and its subclasses in newer conda versions
+        return "package not found"
     for names, kind in ERROR_KINDS:
         if exception_name in names:
             return kind
@@ -198,6 +204,10 @@ class CondaRunner:
         if isinstance(data, dict) and data.get("exception_name"):
             name = data["exception_name"]
             kind = error_kind(name) or "error"
+            packages = data.get("packages") or data.get("bad_deps")
+            if isinstance(packages, list) and packages:
+                # the names first: conda's message puts them after a long preamble
+                kind = "%s: %s" % (kind, ", ".join(str(package) for package in packages))
             text = (data.get("message") or data.get("error") or "").strip()
             return self._compose(what, kind, "%s: %s" % (name, text) if text else name)
         kind, text = libmamba_error(stderr)
@@ -227,9 +237,38 @@ class CondaRunner:
 
     def list_installed(self, prefix):
         """Installed conda packages: pip-installed records (channel pypi) are dropped."""
+        return self.list_records(prefix)[0]
+
+    def list_records(self, prefix):
+        """(conda records, {pip-installed name: version}) from `list --json`."""
         data = self.run("list", "--prefix", prefix, "--json")
         records = data.get("packages", []) if isinstance(data, dict) else (data or [])
-        return [normalize_record(rec) for rec in records if isinstance(rec, dict) and not is_pip_record(rec)]
+        records = [rec for rec in records if isinstance(rec, dict)]
+        pip = dict((rec.get("name"), str(rec.get("version", ""))) for rec in records if is_pip_record(rec))
+        return [normalize_record(rec) for rec in records if not is_pip_record(rec)], pip
+
+    def ask_conda(self, prefix, specs, pip_specs=(), pip_installed=None):
+        """conda's own answer (conda_ask.HELPER run by the Python next to the executable) to which
+        specs are satisfied in prefix, or None when there is no such Python or it has no conda
+        (micromamba, a mamba without conda): then the caller decides with the port."""
+        python = conda_python(self.executable)
+        if not _is_executable(python):
+            return None
+        cmd = [python, "-I", "-c", HELPER]
+        self.commands.append(cmd)
+        rc, out, err = self.module.run_command(cmd, data=request(prefix, specs, pip_specs, pip_installed),
+                                               environ_update=dict(C_LOCALE))
+        try:
+            answer = parse_json(out) if rc == 0 else None
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and "conda" in answer and not answer["conda"]:
+            return None  # that Python cannot import conda
+        if not isinstance(answer, dict) or not (answer.get("invalid") or isinstance(answer.get("specs"), list)):
+            self.module.warn("%s could not tell which specs are satisfied (rc=%s): %s; deciding without it"
+                             % (python, rc, (err or out or "").strip()[-400:]))
+            return None
+        return answer
 
 
 def is_pip_record(record):
@@ -263,6 +302,40 @@ def parse_dist_string(text):
             "build_number": None, "channel": channel or None, "subdir": None, "base_url": None}
 
 
+_PIP_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def pip_name(spec):
+    """The canonical project name a pip requirement names (PEP 503), or None (a URL, an option)."""
+    found = _PIP_NAME.match(spec)
+    if not found or "://" in spec or spec.lstrip().startswith("-"):
+        return None
+    return re.sub(r"[-_.]+", "-", found.group(1)).lower()
+
+
+_SIMPLE_PIP = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==\s*([A-Za-z0-9.+!_-]+))?\s*$")
+
+
+def simple_pip(spec):
+    """NAME or NAME==VERSION: the pip specs the module compares itself without conda's Python."""
+    return bool(_SIMPLE_PIP.match(spec))
+
+
+def pip_satisfied(spec, installed):
+    """Without conda's Python: only ``name`` and ``name==version`` are checked; anything else
+    counts as not satisfied (pip decides when it runs)."""
+    found = _SIMPLE_PIP.match(spec)
+    if not found:
+        return False
+    versions = dict((pip_name(name), version) for name, version in installed.items())
+    version = versions.get(pip_name(found.group(1)))
+    return version is not None and (found.group(2) is None or found.group(2) == version)
+
+
+def pip_lines(installed):
+    return ["%s==%s (pip)" % (name, version) for name, version in installed.items()]
+
+
 def record_line(record):
     """'name==version=build' (the form used in diffs and in the result's actions)."""
     return "%s==%s=%s" % (record.get("name"), record.get("version"), record.get("build"))
@@ -280,12 +353,14 @@ def transaction(data):
     """
     actions = (data or {}).get("actions") if isinstance(data, dict) else None
     groups = actions if isinstance(actions, list) else [actions or {}]
-    result = {"LINK": [], "UNLINK": []}
+    result = {"LINK": [], "UNLINK": [], "PIP": []}
     for group in groups:
         if not isinstance(group, dict):
             continue
-        for key in result:
+        for key in ("LINK", "UNLINK"):
             result[key].extend(normalize_record(rec) for rec in group.get(key) or [])
+        # env create/update: what pip installed, as 'name-version' strings (conda 26)
+        result["PIP"].extend(str(item) for item in group.get("PIP") or [])
     return result
 
 

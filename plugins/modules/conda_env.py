@@ -13,11 +13,17 @@ description:
   - Manages a conda environment, given by O(prefix) or O(name), with conda, mamba or micromamba.
   - The packages wanted are conda match specs (O(packages)) or an C(environment.yml) file on the
     managed host (O(file)).
-  - Idempotent without asking the solver. The module reads the installed packages with C(list --json),
-    drops the pip-installed ones, and decides whether every spec is already satisfied with conda's own
-    version ordering and match-spec rules (C(numpy=1.2) matches 1.2.11 but not 1.20, C(numpy==1.2) is exact,
-    C(>=), C(<), C(!=), C(~=), C(,) and C(|), build-string globs, C(channel::name), C([key=value]) brackets).
-    Only unsatisfied specs are passed to C(install); nothing runs when all are satisfied.
+  - Idempotent without asking the solver. Whether the specs are already satisfied is decided by conda itself
+    where the managed host has conda's Python (the C(python) next to the executable, C(PREFIX/bin/python) for
+    C(PREFIX/bin/conda) or C(PREFIX/condabin/conda), that can C(import conda)), which is the case for every conda
+    installation, mamba 1 included. The module runs a small program with it that matches
+    C(conda.models.match_spec.MatchSpec) against the records conda reads from the environment's C(conda-meta).
+  - All specs of one package name are decided together, as conda's solver reads them (C([pkg<1.20, pkg!=1.2.11])
+    needs one installed version that meets both). When a name is not satisfied, all its specs are passed to
+    C(install) together, so the solver sees the same constraints every run; names that are satisfied are not
+    passed; nothing runs when all are satisfied.
+  - Where the host has no conda Python (micromamba or mamba 2 alone), an in-module port of conda's version ordering
+    and match-spec rules decides the same way (all specs of one name against the same record).
   - An existing environment (a prefix with C(conda-meta/history)) is changed with C(install), C(update) and
     C(remove), never with C(create), which deletes an existing prefix before creating it again.
   - Every command runs with C(--json --quiet) and, where the command accepts it, C(--yes); the module never
@@ -33,12 +39,17 @@ attributes:
     support: full
     details:
       - Uses the tool's C(--dry-run --json). C(env update) has no dry run, so with O(file) on an existing
-        environment the unsatisfied dependencies are passed to C(install --dry-run) instead.
+        environment that needs a change, all the file's conda dependencies (the ones C(env update) passes to the
+        solver) are passed to C(install --dry-run) with the file's channels instead, and the pip dependencies that
+        are not satisfied are reported in RV(actions.PIP).
       - When the environment does not exist and the dry run of its creation fails, the result is
         C(changed=true) with a warning that carries the tool's message.
   diff_mode:
     support: full
-    details: The diff lists the installed packages before and after, one C(name==version=build) line each.
+    details:
+      - The diff lists the installed packages before and after, one C(name==version=build) line each.
+      - With an O(file) that has pip dependencies, the pip-installed packages too, as C(name==version (pip)); in
+        check mode the pip specs that would be installed replace the packages they name.
   platform:
     platforms: posix
 options:
@@ -96,8 +107,11 @@ options:
       - A missing environment is created with C(env create --file); an existing one is compared with the file's
         conda dependencies and updated with C(env update --file) only when one is not satisfied.
       - The file's C(name) and C(prefix) are ignored; the environment is the one given by O(prefix) or O(name).
-      - The file's C(pip) dependencies are installed by C(env create) and C(env update) but are not compared with
-        the environment (pip-installed packages are not checked); a warning says so.
+      - The file's C(pip) dependencies are compared with the pip-installed packages that C(list --json) reports,
+        with conda's Python by C(packaging)'s requirement rules (URLs, options and markers count as not satisfied),
+        without it only C(NAME) and C(NAME==VERSION) are compared and other forms count as not satisfied (a warning
+        says so). One that is not satisfied makes the module run C(env update), and the result is C(changed)
+        when conda linked or unlinked packages or pip changed a package.
       - Used with O(state=present) or O(state=latest) (then C(env update) always runs and the solver decides).
       - Mutually exclusive with O(packages).
     type: path
@@ -115,8 +129,10 @@ options:
     elements: str
     default: []
 notes:
-  - A spec that the module cannot check offline (for example one with C([md5=...])) counts as not satisfied and is
-    passed to the solver.
+  - Without conda's Python on the host, a spec that the in-module port cannot check offline (for example one with
+    C([md5=...])) counts as not satisfied and is passed to the solver.
+  - O(packages) are also parsed by the in-module port before anything runs, so that a malformed spec fails before
+    any change; conda's own parser then has the last word.
   - Parsing O(file) uses PyYAML when the managed host has it, and otherwise a reader for the usual
     C(environment.yml) layout (C(name), C(channels), C(dependencies) with an optional C(pip) list).
 seealso:
@@ -175,7 +191,9 @@ executable:
   type: str
   sample: /opt/conda/bin/conda
 cmd:
-  description: The commands run, in order, each as a list of arguments. On failure, the failing command.
+  description:
+    - The commands run, in order, each as a list of arguments. On failure, the failing command.
+    - Asking conda's Python shows as C([PYTHON, -I, -c, PROGRAM]); the request goes to its standard input.
   returned: always
   type: list
   elements: list
@@ -196,9 +214,16 @@ actions:
       description: Packages removed.
       type: list
       elements: str
+    PIP:
+      description:
+        - With O(file), what pip installed as conda reports it (C(name-version)), or in check mode the pip
+          dependencies of the file that are not satisfied.
+      type: list
+      elements: str
   sample:
     LINK: [numpy==2.1.3=py312h58c1407_0]
     UNLINK: [numpy==1.26.4=py312heda63a1_0]
+    PIP: []
 installed:
   description:
     - The conda packages in the environment afterwards (in check mode, as they would be), without pip-installed ones.
@@ -237,6 +262,10 @@ from ansible_collections.baremetal.jupyterhub.plugins.module_utils.conda import 
     apply_transaction,
     find_executable,
     is_environment,
+    pip_lines,
+    pip_name,
+    pip_satisfied,
+    simple_pip,
     public_record,
     record_line,
     transaction,
@@ -336,11 +365,13 @@ def read_env_file(path):
 class Outcome(object):
     """What a state handler did (or would do)."""
 
-    def __init__(self, changed, msg, actions=None, after=None):
+    def __init__(self, changed, msg, actions=None, after=None, after_pip=None):
         self.changed = changed
         self.msg = msg
-        self.actions = actions or {"LINK": [], "UNLINK": []}
+        self.actions = actions or {"LINK": [], "UNLINK": [], "PIP": []}
+        self.actions.setdefault("PIP", [])
         self.after = after
+        self.after_pip = after_pip
 
 
 class CondaEnv(object):
@@ -352,6 +383,9 @@ class CondaEnv(object):
         self.prefix = None
         self.exists = False
         self.before = []
+        self.before_pip = {}
+        self.after_pip = None
+        self.manage_pip = False
 
     # -- reading the current state ------------------------------------------------------------
     def resolve_prefix(self):
@@ -376,7 +410,8 @@ class CondaEnv(object):
     def read_state(self):
         self.prefix = self.resolve_prefix()
         self.exists = is_environment(self.prefix)
-        self.before = self.runner.list_installed(self.prefix) if self.exists else []
+        if self.exists:
+            self.before, self.before_pip = self.runner.list_records(self.prefix)
 
     # -- command lines -----------------------------------------------------------------------
     def channel_args(self, channels):
@@ -400,14 +435,42 @@ class CondaEnv(object):
     def installed_after(self, actions):
         if self.check:
             return apply_transaction(self.before, actions)
-        return self.runner.list_installed(self.prefix)
+        after, self.after_pip = self.runner.list_records(self.prefix)
+        return after
 
     @staticmethod
     def changed_by(actions):
         return bool(actions["LINK"] or actions["UNLINK"])
 
     def unsatisfied(self, specs):
-        return [spec for spec in specs if not any(spec.match(rec) for rec in self.before)]
+        """The specs of every package name that some spec of that name is not satisfied for, with
+        the in-module port of conda's rules: all specs of one name must match the same record."""
+        groups = {}
+        for spec in specs:
+            groups.setdefault(spec.name, []).append(spec)
+        unmet = set(name for name, group in groups.items()
+                    if not any(all(spec.match(rec) for spec in group) for rec in self.before))
+        return [spec for spec in specs if spec.name in unmet]
+
+    def unmet(self, specs, pip_specs=()):
+        """(conda specs to pass on, pip specs not satisfied). conda's Python decides where the host has
+        it: the specs of a name go to the solver together when that name is not satisfied."""
+        if not specs and not pip_specs:
+            return [], []
+        answer = self.runner.ask_conda(self.prefix, [spec.spec for spec in specs], pip_specs, self.before_pip)
+        if answer is None:
+            hard = [text for text in pip_specs if not simple_pip(text)]
+            if hard:
+                self.module.warn("without conda's Python on the host, pip specs other than NAME and NAME==VERSION "
+                                 "(%s) count as not satisfied; the environment is updated and pip decides"
+                                 % ", ".join(hard))
+            return ([spec.spec for spec in self.unsatisfied(specs)],
+                    [text for text in pip_specs if not pip_satisfied(text, self.before_pip)])
+        if answer.get("invalid"):
+            self.module.fail_json(msg="conda rejects a spec: %s" % answer["invalid"], prefix=self.prefix)
+        names = set(item["name"] for item in answer["specs"] if not item["satisfied"])
+        return ([item["spec"] for item in answer["specs"] if item["name"] in names],
+                [item["spec"] for item in answer.get("pip") or [] if not item["satisfied"]])
 
     def refuse_foreign_directory(self):
         """create would turn (or, with --yes, wipe) a non-empty directory that is no environment."""
@@ -470,7 +533,7 @@ class CondaEnv(object):
                 subcommand = "update"
             wanted = spec_strings
         else:
-            wanted = [spec.spec for spec in self.unsatisfied(specs)]
+            wanted = self.unmet(specs)[0]
             if not wanted:
                 return Outcome(False, "All requested packages already installed in %s" % self.prefix,
                                after=self.before)
@@ -486,26 +549,37 @@ class CondaEnv(object):
             else:
                 args = ["env", "create"] + file_args + ["--yes", "--json", "--quiet"]
             return self.create(args + self.params["extra_args"], " from %s" % path)
-        wanted = specs if self.params["state"] == "latest" else self.unsatisfied(specs)
-        if not wanted:
+        conda_unmet, pip_unmet = self.unmet(specs, env_file["pip"])
+        if self.params["state"] != "latest" and not conda_unmet and not pip_unmet:
             return Outcome(False, "All requested packages already installed in %s (from %s)" % (self.prefix, path),
                            after=self.before)
-        if self.check:
-            # env update has no --dry-run: ask install's dry run for the same specs and channels
-            args = self.solver_cmd("install", [spec.spec for spec in wanted], channels=env_file["channels"],
-                                   dry_run=True)
-        else:
+        if not self.check:
             args = ["env", "update"] + file_args + ["--json", "--quiet"] + self.params["extra_args"]
-        actions = self.run_transaction(args)
-        return Outcome(self.changed_by(actions), self.summary(actions), actions, self.installed_after(actions))
+            actions = self.run_transaction(args)
+            after = self.installed_after(actions)
+            changed = self.changed_by(actions) or bool(actions["PIP"]) or self.after_pip != self.before_pip
+            return Outcome(changed, self.summary(actions), actions, after, self.after_pip)
+        # env update has no --dry-run. It passes ALL the file's specs to the solver (which may update
+        # satisfied ones too), so install's dry run is asked about all of them, with the file's channels.
+        actions = {"LINK": [], "UNLINK": [], "PIP": []}
+        if specs:
+            actions = self.run_transaction(self.solver_cmd("install", [spec.spec for spec in specs],
+                                                           channels=env_file["channels"], dry_run=True))
+        actions["PIP"] = list(pip_unmet)
+        names = set(pip_name(text) for text in pip_unmet)
+        after_pip = dict((name, version) for name, version in self.before_pip.items() if pip_name(name) not in names)
+        return Outcome(self.changed_by(actions) or bool(pip_unmet), self.summary(actions), actions,
+                       self.installed_after(actions), (after_pip, pip_unmet))
 
     def summary(self, actions):
         verb = "would install" if self.check else "installed"
+        pip = actions.get("PIP") or []
+        pip_text = "%s pip package(s) %s in %s" % (verb, ", ".join(pip), self.prefix) if pip else ""
         if not self.changed_by(actions):
-            return "nothing to change in %s" % self.prefix
-        return "%s %d and %s %d package(s) in %s" % (
+            return pip_text or "nothing to change in %s" % self.prefix
+        return "%s %d and %s %d package(s) in %s%s" % (
             verb, len(actions["LINK"]), "would remove" if self.check else "removed",
-            len(actions["UNLINK"]), self.prefix)
+            len(actions["UNLINK"]), self.prefix, "; " + pip_text if pip_text else "")
 
     # -- putting it together -------------------------------------------------------------------
     def parse_specs(self, specs, source):
@@ -523,9 +597,6 @@ class CondaEnv(object):
             env_file = read_env_file(path)
         except EnvFileError as exc:
             self.module.fail_json(msg="environment file %s: %s" % (path, to_native(exc)), file=path)
-        if env_file["pip"]:
-            self.module.warn("%s lists pip packages (%s); conda env create/update installs them, but this module "
-                             "does not compare them with the environment" % (path, ", ".join(env_file["pip"])))
         return path, env_file, self.parse_specs(env_file["conda"], "environment file %s" % path)
 
     def apply(self):
@@ -535,6 +606,7 @@ class CondaEnv(object):
                 self.module.fail_json(msg="file is used with state=present or state=latest; to remove the "
                                           "environment use state=absent without file")
             path, env_file, specs = self.load_file()
+            self.manage_pip = bool(env_file["pip"])
             self.read_state()
             return self.ensure_file(path, env_file, specs)
         specs = self.parse_specs(self.params["packages"], "packages")
@@ -579,14 +651,22 @@ def main():
         prefix=env.prefix,
         executable=runner.executable,
         cmd=runner.commands,
-        actions={key: [record_line(rec) for rec in outcome.actions[key]] for key in ("LINK", "UNLINK")},
+        actions=dict(PIP=list(outcome.actions["PIP"]),
+                     **{key: [record_line(rec) for rec in outcome.actions[key]] for key in ("LINK", "UNLINK")}),
         installed=[public_record(rec) for rec in after],
     )
     if module._diff:
+        # pip-installed packages are shown where the module manages them: a file with pip dependencies
+        before_pip = pip_lines(env.before_pip) if env.manage_pip else []
+        if isinstance(outcome.after_pip, tuple):  # check mode: the pip specs that would be installed
+            after_pip = pip_lines(outcome.after_pip[0]) + ["%s (pip)" % text for text in outcome.after_pip[1]]
+        else:
+            after_pip = pip_lines(outcome.after_pip if outcome.after_pip is not None else env.before_pip)
+        after_pip = after_pip if env.manage_pip else []
         result["diff"] = dict(
             before_header=env.prefix, after_header=env.prefix,
-            before="".join(line + "\n" for line in sorted(record_line(rec) for rec in env.before)),
-            after="".join(line + "\n" for line in sorted(record_line(rec) for rec in after)),
+            before="".join(line + "\n" for line in sorted([record_line(rec) for rec in env.before] + before_pip)),
+            after="".join(line + "\n" for line in sorted([record_line(rec) for rec in after] + after_pip)),
         )
     module.exit_json(**result)
 

@@ -3,7 +3,8 @@
 Each case gives the module's parameters, the files and directories that exist on the "host"
 (under pytest's tmp_path), the executables that exist, and the commands the module must run in
 order with conda's canned answers (files under tests/unit/fixtures/conda/, see its README).
-Placeholders: {tmp} is tmp_path, {exe} the executable, {P} the case's prefix.
+Placeholders: {tmp} is tmp_path, {exe} the executable, {P} the case's prefix, {py} the Python
+next to the executable and {helper} the program conda_env runs with it (conda_ask.HELPER).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import yaml
 from ansible.module_utils import basic
 
 from ansible_collections.baremetal.jupyterhub.plugins.module_utils import conda as conda_utils
+from ansible_collections.baremetal.jupyterhub.plugins.module_utils import conda_ask
 from ansible_collections.baremetal.jupyterhub.plugins.modules import conda_env
 from modrun import Cmd, run_module, substitute
 
@@ -44,7 +46,8 @@ def _commands(case, names):
         argv = _argv(spec["argv"], names)
         out = _fixture(spec["out"], names, case.get("replace")) if spec.get("out") else ""
         err = _fixture(spec["err"], names, case.get("replace")) if spec.get("err") else ""
-        commands.append(Cmd(argv, rc=spec.get("rc", 0), out=out, err=err, environ_update=C_LOCALE))
+        data = substitute(spec["data"], names) if "data" in spec else None
+        commands.append(Cmd(argv, rc=spec.get("rc", 0), out=out, err=err, data=data, environ_update=C_LOCALE))
     return commands
 
 
@@ -72,6 +75,8 @@ def test_conda_env(case, tmp_path, monkeypatch):
     names = {"tmp": str(tmp_path)}
     names["exe"] = substitute(case.get("exe", "/opt/conda/bin/conda"), names)
     names["P"] = substitute(case.get("prefix", "{tmp}/envs/python"), names)
+    names["py"] = "/opt/conda/bin/python"
+    names["helper"] = getattr(conda_ask, "HELPER", "")
     _prepare_host(case, tmp_path, names, monkeypatch)
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning))
