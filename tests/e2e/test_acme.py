@@ -65,9 +65,10 @@ def acme_site(target, tmp_path):
     # it served before (the scenario's provided certificate).
     before = served(target, ca_bundle(target, tmp_path, CA))[0]
     refused = run_site(target, dict(ACME, reverse_proxy_acme_server="https://localhost:14000/no-such-directory"))
-    assert refused.returncode != 0, refused.stdout[-4000:]
-    assert "certbot got no certificate for hub.test" in refused.stdout, refused.stdout[-4000:]
-    assert "nginx serves the site it served before this run again" in refused.stdout, refused.stdout[-4000:]
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0, said[-4000:]
+    assert "certbot got no certificate for hub.test" in said, said[-4000:]
+    assert "nginx serves the site it served before this run again" in said, said[-4000:]
     cert, status = served(target, ca_bundle(target, tmp_path, CA))
     assert cert.serial_number == before.serial_number and status.split()[1] == "200", status
 
