@@ -25,9 +25,10 @@ export ANSIBLE_FORCE_COLOR := false
 export PY_COLORS := 0
 export NO_COLOR := 1
 
-# Scenarios `make e2e` runs, in order; "a+b" runs a and b at the same time (2 cores: the
-# whole suite fits CI's hour this way). See tests/harness/e2e.sh.
-E2E_SCENARIOS ?= default ssh+role_import
+# Scenarios `make e2e` runs, in order; "a+b" runs a and b at the same time, "a,b" runs b
+# after a in the same lane (2 cores: the whole suite fits CI's budget this way). See
+# tests/harness/e2e.sh.
+E2E_SCENARIOS ?= default ssh,adopt+role_import
 
 # Options for bench/run.py, e.g. BENCH_ARGS=--quick (see bench/run.py --help).
 BENCH_ARGS ?=

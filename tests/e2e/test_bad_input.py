@@ -25,7 +25,9 @@ CASES = [
     ("public-port-not-a-number", {"jupyterhub_public_port": "eighty"}, ["jupyterhub_public_port", "from 1 to 65535"]),
     ("hub-port-zero", {"jupyterhub_hub_port": 0}, ["jupyterhub_hub_port", "from 1 to 65535"]),
     ("ports-equal", {"jupyterhub_hub_port": 8000}, ["jupyterhub_public_port", "must all be different ports"]),
-    ("api-port-equals-https-port", {"jupyterhub_proxy_api_port": 443}, ["jupyterhub_proxy_api_port", "must all be different ports"]),
+    # A port nothing listens on yet: on 443 (nginx's) the hub's own check would say first that it is taken.
+    ("api-port-equals-https-port", {"jupyterhub_proxy_api_port": 8443, "reverse_proxy_https_port": 8443},
+     ["jupyterhub_proxy_api_port", "must all be different ports"]),
     ("renamed-setting", {"jupyterhub_venv_base_url": "/hub/"}, ["jupyterhub_venv_base_url is now jupyterhub_base_url"]),
     ("public-ip-not-an-address", {"jupyterhub_public_ip": "every-interface"}, ["jupyterhub_public_ip", "IP address"]),
     ("unknown-tls-mode", {"reverse_proxy_tls_mode": "letsencrypt"}, ["reverse_proxy_tls_mode", "self_signed, provided, acme, none"]),

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run molecule scenarios:  e2e.sh default ssh+role_import
+# Run molecule scenarios:  e2e.sh default ssh,adopt+role_import
 #
-# Words run one after another; scenarios joined by "+" run at the same time (their
-# containers, ports and ephemeral dirs are separate). The default scenario runs alone:
-# its fault tests time how fast services come back, which a busy CPU would distort.
+# Words run one after another; lanes joined by "+" run at the same time (their
+# containers, ports and ephemeral dirs are separate); scenarios joined by "," run one
+# after another in their lane. The default scenario runs alone: its fault tests time how
+# fast services come back, which a busy CPU would distort.
 # Each scenario's full log goes to tests/artifacts/molecule-<scenario>.log; a summary is
 # printed, and the end of the log of a scenario that failed.
 set -euo pipefail
@@ -27,16 +28,31 @@ run_one() {
   return "$rc"
 }
 
+# The collection, installed from this tree as molecule's prerun installs it. A scenario
+# that runs second in a lane sets `prerun: false` (its reinstall would race the other
+# lane's run) and uses this one.
+ansible-galaxy collection install --force . >/dev/null
+
+# A lane: its scenarios one after another, each summary printed in one piece when it ends.
+run_lane() {
+  local s out rc
+  for s in ${1//,/ }; do
+    out=$(run_one "$s") && rc=0 || rc=$?
+    printf '%s\n' "$out"
+    [ "$rc" = 0 ] || return "$rc"
+  done
+}
+
 failed=()
 for group in "$@"; do
   IFS=+ read -r -a scenarios <<<"$group"
-  names=(); for s in "${scenarios[@]}"; do names+=("$s [$(distros "$s")]"); done
+  names=(); for s in "${scenarios[@]}"; do names+=("${s//,/ then } [$(for x in ${s//,/ }; do distros "$x"; done | paste -sd, -)]"); done
   echo "=== molecule test: ${names[*]}$([ ${#scenarios[@]} -gt 1 ] && echo ' (at the same time)')"
   pids=()
-  for s in "${scenarios[@]}"; do
-    # Each scenario's summary is printed in one piece when it ends.
-    rm -f "tests/artifacts/molecule-$s.log"
-    ( out=$(run_one "$s") && rc=0 || rc=$?; printf '%s\n' "$out"; exit "$rc" ) &
+  for lane in "${scenarios[@]}"; do
+    s=${lane%%,*}
+    for x in ${lane//,/ }; do rm -f "tests/artifacts/molecule-$x.log"; done
+    ( run_lane "$lane" ) &
     pids+=("$!")
     # molecule's prerun reinstalls the collection into ~/.ansible/collections with
     # --force: two at once race on its files. Start the next once this one is past it.
