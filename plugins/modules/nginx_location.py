@@ -22,6 +22,8 @@ description:
     their text, for the admin to remove.
   - Also reports which server blocks are the default server on which ports, and which already include O(include),
     for the caller to decide who serves which port.
+  - With O(state=absent) (uninstalling), every C(include INCLUDE;) line is removed from the files instead, so that
+    the admin's sites still load once the snippet is gone; nothing else in them changes.
   - Files are replaced atomically; with O(backup_dir), a copy of each changed file is kept there first.
 author:
   - baremetal.jupyterhub maintainers (@baremetal)
@@ -59,6 +61,13 @@ options:
       - The absolute path of the snippet that serves the hub, included in place of the guide's block.
     type: path
     required: true
+  state:
+    description:
+      - V(present) takes the guide's block over (and refuses any other block for the hub's path).
+      - V(absent) removes the C(include) lines of O(include) that V(present) wrote.
+    type: str
+    choices: [present, absent]
+    default: present
   ports:
     description:
       - Ports whose default servers are reported in RV(default_servers).
@@ -90,11 +99,20 @@ EXAMPLES = r"""
     location: /jupyter/
     include: /etc/nginx/snippets/jupyterhub.conf
     backup_dir: /var/backups/baremetal-jupyterhub
+
+- name: Before the snippet is removed, stop including it
+  baremetal.jupyterhub.nginx_location:
+    paths: [/etc/nginx/sites-enabled/*, /etc/nginx/conf.d/*.conf]
+    location: /jupyter/
+    include: /etc/nginx/snippets/jupyterhub.conf
+    state: absent
 """
 
 RETURN = r"""
 files:
-  description: The files changed (or, in check mode, that would be), with what was done and the backup made.
+  description:
+    - The files changed (or, in check mode, that would be), with what was done (C(replaced_lines) and
+      C(removed_map_lines), or with O(state=absent) C(removed_include_lines)) and the backup made.
   returned: always
   type: list
   elements: dict
@@ -219,6 +237,16 @@ def plan(files, uri, include):
     return changes, refusals, defaults, serving
 
 
+def includes_of(files, include):
+    """Per file, the include directives of the snippet, for state=absent."""
+    out = []
+    for path, text, nodes in files:
+        found = [node for top in nodes for node, _parents in top.walk() if node.name == "include" and node.args == [include]]
+        if found:
+            out.append((path, text, found))
+    return out
+
+
 def rewrite(text, blocks, maps, include):
     edits = []
     for node in blocks:
@@ -252,6 +280,7 @@ def main():
             exclude=dict(type="list", elements="path", default=[]),
             location=dict(type="str", required=True),
             include=dict(type="path", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
             ports=dict(type="list", elements="int", default=[80, 443]),
             backup_dir=dict(type="path", default=""),
         ),
@@ -265,7 +294,11 @@ def main():
         module.fail_json(msg="include must be an absolute path, got %r" % p["include"])
 
     files = read_files(module, p["paths"], p["exclude"])
-    changes, refusals, defaults, serving = plan(files, uri, p["include"])
+    if p["state"] == "absent":
+        changes = [(path, text, found, []) for path, text, found in includes_of(files, p["include"])]
+        refusals, defaults, serving = [], [], []
+    else:
+        changes, refusals, defaults, serving = plan(files, uri, p["include"])
     defaults = [d for d in defaults if d["port"] in p["ports"]]
     if refusals:
         module.fail_json(
@@ -277,9 +310,13 @@ def main():
     result = dict(changed=bool(changes), files=[], default_servers=defaults, serving=serving)
     diffs = []
     for path, text, blocks, maps in changes:
-        new_text = rewrite(text, blocks, maps, p["include"])
-        entry = {"path": path, "replaced_lines": ", ".join("%d-%d" % (b.line, b.end_line) for b in blocks),
-                 "removed_map_lines": ", ".join("%d-%d" % (m.line, m.end_line) for m in maps)}
+        if p["state"] == "absent":
+            new_text = rewrite(text, [], blocks, p["include"])
+            entry = {"path": path, "removed_include_lines": ", ".join(str(b.line) for b in blocks)}
+        else:
+            new_text = rewrite(text, blocks, maps, p["include"])
+            entry = {"path": path, "replaced_lines": ", ".join("%d-%d" % (b.line, b.end_line) for b in blocks),
+                     "removed_map_lines": ", ".join("%d-%d" % (m.line, m.end_line) for m in maps)}
         diffs.append({"before": text, "after": new_text, "before_header": path, "after_header": path})
         if not module.check_mode:
             if p["backup_dir"]:

@@ -67,17 +67,22 @@ def diff(before: dict, after: dict) -> list[str]:
     return [f"{k}: {before.get(k)!r} -> {after.get(k)!r}" for k in keys if before.get(k) != after.get(k)]
 
 
-def run_site(targets, extra_vars: dict | None = None, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def run_site(targets, extra_vars: dict | None = None, *args: str, timeout: int = 900,
+             playbook: str | None = None) -> subprocess.CompletedProcess:
     """ansible-playbook <the scenario's converge playbook> --limit <targets> [-e @vars] [args].
 
-    `targets` is one target or a list: the hosts run in parallel, as in a real run."""
+    `targets` is one target or a list: the hosts run in parallel, as in a real run.
+    `playbook` runs another of the collection's playbooks (e.g. "uninstall.yml") instead,
+    with the same inventory."""
     targets = targets if isinstance(targets, (list, tuple)) else [targets]
     env = os.environ
     missing = [k for k in ("BMJH_INVENTORY", "BMJH_PLAYBOOK") if not env.get(k)]
     if missing:
         pytest.fail(f"{', '.join(missing)} not set: run from molecule verify, or deselect with -m 'not site_runs'")
+    if playbook:
+        playbook = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "playbooks", playbook)
     cmd = [env.get("BMJH_ANSIBLE_PLAYBOOK", "ansible-playbook"), "-i", env["BMJH_INVENTORY"],
-           env["BMJH_PLAYBOOK"], "--limit", ",".join(t.container for t in targets), *args]
+           playbook or env["BMJH_PLAYBOOK"], "--limit", ",".join(t.container for t in targets), *args]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(extra_vars or {}, f)
     try:

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from hub import TIMEOUT, Kernel, logged_in, wait_until
+from sitecli import run_site
 
 pytestmark = pytest.mark.adopt
 
@@ -265,3 +266,18 @@ def test_after_a_restart_of_the_host_tokens_and_kernels_still_work(target, befor
     r = requests.get(target.other_url, timeout=30, allow_redirects=False)
     assert r.status_code == 200 and "admin's wiki" in r.text, f"{target.other_url} after the restart: {r.status_code}"
     alice.stop()
+
+
+# After everything else: the admin's site that served the hub since the takeover.
+@pytest.mark.site_runs
+def test_uninstall_leaves_the_admins_site_loading_and_answering(target):
+    run = run_site(target, None, playbook="uninstall.yml")
+    assert run.returncode == 0, f"uninstall failed:\n{(run.stdout + run.stderr)[-3000:]}"
+    site = target.exec("cat", ADMIN_SITE).stdout
+    assert "include /etc/nginx/snippets/jupyterhub.conf;" not in site, f"{ADMIN_SITE} still includes the removed snippet:\n{site}"
+    assert "location /wiki/" in site and "server_name _;" in site, f"the admin's own lines are gone:\n{site}"
+    test = target.exec("nginx", "-t", check=False)
+    assert test.returncode == 0, f"nginx rejects its configuration after the uninstall: {test.stderr}"
+    assert target.exec("systemctl", "is-active", "nginx.service", check=False).stdout.strip() == "active"
+    r = requests.get(target.other_url, timeout=30, allow_redirects=False)
+    assert r.status_code == 200 and "admin's wiki" in r.text, f"{target.other_url} after the uninstall: {r.status_code}"

@@ -56,6 +56,19 @@ def test_takes_over_the_guides_block_and_keeps_everything_else(tmp_path):
     assert nginx_conf.parse(after)  # still a well-formed file
 
 
+def test_absent_removes_the_include_and_nothing_else(tmp_path):
+    path = site(tmp_path)
+    assert run(tmp_path)["changed"]
+    taken_over = path.read_text()
+    result = run(tmp_path, state="absent", backup_dir=str(tmp_path.parent / "backups"))
+    assert result["changed"] and result["files"][0]["removed_include_lines"] == "20"
+    lines = taken_over.splitlines(keepends=True)
+    assert path.read_text() == "".join(lines[:19] + lines[20:])
+    assert nginx_conf.parse(path.read_text())
+    again = run(tmp_path, state="absent")
+    assert not again["changed"] and again["files"] == []
+
+
 def test_check_mode_reports_and_writes_nothing(tmp_path):
     path = site(tmp_path)
     result = run(tmp_path, check_mode=True, backup_dir=str(tmp_path / "backups"))
