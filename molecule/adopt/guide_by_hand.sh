@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The bare-metal guide followed by hand, as root on the test host (molecule/adopt/prepare.yml
-# runs it): Part 1 step by step (a venv with jupyterhub + jupyterlab + ipywidgets, nodejs
-# and npm from the distribution, `npm install -g configurable-http-proxy`, the generated
-# jupyterhub_config.py with `c.Spawner.default_url = '/lab'`, the guide's unit linked into
-# systemd), the shared "python" kernel installed into the hub's prefix the guide's way (from
-# the hub's venv: the guide's conda apt repository is gone), and the reverse-proxy part: the
-# hub at /jupyter, nginx's stock default site given the guide's map and location, next to
-# a location of the admin's own (/wiki/).
+# runs it): Part 1 step by step as bench/guide_install.sh does it, copied beside this script
+# (a venv with jupyterhub + jupyterlab + ipywidgets, nodejs and npm from the distribution,
+# `npm install -g configurable-http-proxy`, the generated jupyterhub_config.py with
+# `c.Spawner.default_url = '/lab'`, the guide's unit linked into systemd), the shared
+# "python" kernel installed into the hub's prefix the guide's way (from the hub's venv: the
+# guide's conda apt repository is gone), and the reverse-proxy part: the hub at /jupyter,
+# nginx's stock default site given the guide's map and location, next to a location of the
+# admin's own (/wiki/).
 #
 # Versions (what a reader who followed the guide a while ago has):
 #   GUIDE_JUPYTERHUB GUIDE_JUPYTERLAB GUIDE_IPYWIDGETS GUIDE_CHP
@@ -17,51 +18,16 @@ export DEBIAN_FRONTEND=noninteractive
 
 say() { printf '=== %s\n' "$*"; }
 
-say "Part 1: JupyterHub and JupyterLab in a virtual environment"
-apt-get update -qq
-# The guide assumes Ubuntu's python3 with venv; Debian keeps venv apart.
-apt-get install -y -qq python3 python3-venv
-python3 -m venv /opt/jupyterhub/
-/opt/jupyterhub/bin/python3 -m pip install -q --disable-pip-version-check wheel
-/opt/jupyterhub/bin/python3 -m pip install -q --disable-pip-version-check \
-  "jupyterhub==$GUIDE_JUPYTERHUB" "jupyterlab==$GUIDE_JUPYTERLAB"
-/opt/jupyterhub/bin/python3 -m pip install -q --disable-pip-version-check "ipywidgets==$GUIDE_IPYWIDGETS"
-apt-get install -y -qq nodejs npm
-npm install -g --no-audit --no-fund --no-update-notifier --loglevel=error "configurable-http-proxy@$GUIDE_CHP"
-
-say "The configuration"
-mkdir -p /opt/jupyterhub/etc/jupyterhub/
-cd /opt/jupyterhub/etc/jupyterhub/
-/opt/jupyterhub/bin/jupyterhub --generate-config >/dev/null
-cat >> jupyterhub_config.py <<'CONF'
-
-c.Spawner.default_url = '/lab'
-# JupyterHub 5+ lets nobody in unless told (not in the guide, written before 5.0).
-c.Authenticator.allow_all = True
-# The reverse-proxy part: the hub at /jupyter, behind nginx.
-c.JupyterHub.bind_url = 'http://:8000/jupyter'
-CONF
+say "Part 1, as the benchmark's guide install does it (bench/guide_install.sh)"
+BENCH_JUPYTERHUB=$GUIDE_JUPYTERHUB BENCH_JUPYTERLAB=$GUIDE_JUPYTERLAB BENCH_IPYWIDGETS=$GUIDE_IPYWIDGETS \
+  BENCH_CHP=$GUIDE_CHP bash "$(dirname "$0")/guide_install.sh"
 cd /
 
-say "The systemd service"
-mkdir -p /opt/jupyterhub/etc/systemd
-cat > /opt/jupyterhub/etc/systemd/jupyterhub.service <<'UNIT'
-[Unit]
-Description=JupyterHub
-After=syslog.target network.target
-
-[Service]
-User=root
-Environment="PATH=/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/opt/jupyterhub/bin"
-ExecStart=/opt/jupyterhub/bin/jupyterhub -f /opt/jupyterhub/etc/jupyterhub/jupyterhub_config.py
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-ln -s /opt/jupyterhub/etc/systemd/jupyterhub.service /etc/systemd/system/jupyterhub.service
-systemctl daemon-reload
-systemctl enable jupyterhub.service
-systemctl start jupyterhub.service
+say "The reverse-proxy part's line in the config: the hub at /jupyter, behind nginx"
+cat >> /opt/jupyterhub/etc/jupyterhub/jupyterhub_config.py <<'CONF'
+c.JupyterHub.bind_url = 'http://:8000/jupyter'
+CONF
+systemctl restart jupyterhub.service
 
 say "The shared kernel, in the hub's prefix (the guide's option 1)"
 /opt/jupyterhub/bin/python3 -m ipykernel install --prefix=/opt/jupyterhub/ --name 'python' --display-name "Python (default)"
