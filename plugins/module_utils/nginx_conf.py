@@ -29,10 +29,11 @@ class Directive(object):
         self.end_line = None
         self.children = None
 
-    def walk(self, parents=()):
-        yield self, parents
+    def walk(self):
+        """This directive and every one inside it, depth first."""
+        yield self
         for child in self.children or []:
-            yield from child.walk(parents + (self,))
+            yield from child.walk()
 
 
 def _tokens(text):

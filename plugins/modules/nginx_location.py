@@ -208,7 +208,7 @@ def plan(files, uri, include):
     for path, text, nodes in files:
         hub_blocks, includes, servers = [], False, []
         for top in nodes:
-            for node, parents in top.walk():
+            for node in top.walk():
                 if node.name == "server" and node.children is not None:
                     servers.append(node)
                 if is_hub_location(node, uri):
@@ -241,7 +241,7 @@ def includes_of(files, include):
     """Per file, the include directives of the snippet, for state=absent."""
     out = []
     for path, text, nodes in files:
-        found = [node for top in nodes for node, _parents in top.walk() if node.name == "include" and node.args == [include]]
+        found = [node for top in nodes for node in top.walk() if node.name == "include" and node.args == [include]]
         if found:
             out.append((path, text, found))
     return out
