@@ -28,7 +28,7 @@ export NO_COLOR := 1
 # Scenarios `make e2e` runs, in order; "a+b" runs a and b at the same time, "a,b" runs b
 # after a in the same lane (2 cores: the whole suite fits CI's budget this way). See
 # tests/harness/e2e.sh.
-E2E_SCENARIOS ?= default ssh,adopt+role_import
+E2E_SCENARIOS ?= default ssh,adopt+role_import,slurm
 
 # Options for bench/run.py, e.g. BENCH_ARGS=--quick (see bench/run.py --help).
 BENCH_ARGS ?=

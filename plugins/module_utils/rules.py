@@ -30,6 +30,9 @@ HTTP_URL = re.compile(r"\Ahttps?://[^/\s]+(/\S*)?\Z")
 ABSOLUTE_PATH = re.compile(r"\A/[^\0\n\r]*\Z")
 # A file mode as chmod takes it, three octal digits with an optional leading 0 ("0750", "750").
 OCTAL_MODE = re.compile(r"\A0?[0-7]{3}\Z")
+# A Slurm partition's name, and a memory size as sbatch --mem takes it (MiB, or M/G).
+SLURM_NAME = re.compile(r"\A[A-Za-z0-9_.-]+\Z")
+SLURM_MEMORY = re.compile(r"\A[1-9][0-9]*[MGmg]?\Z")
 # Directories the operating system owns: a role never makes one of them its own tree (its
 # owner, mode or contents), whatever else its variables say.
 SYSTEM_DIRECTORIES = frozenset([
@@ -109,3 +112,20 @@ def is_octal_mode(value):
     if isinstance(value, int):
         value = str(value)
     return isinstance(value, str) and OCTAL_MODE.match(value) is not None
+
+
+def is_slurm_partition(value):
+    """A partition the slurm spawner's form offers, with the most a user may ask of it:
+    {name, max_cpus (1 or more), max_memory (such as 512M, 4G), max_time (minutes, 1 or more),
+    max_gpus (0 or more, optional)} and nothing else."""
+    if not isinstance(value, dict) or not {"name", "max_cpus", "max_memory", "max_time"} <= set(value):
+        return False
+    if set(value) - {"name", "max_cpus", "max_memory", "max_time", "max_gpus"}:
+        return False
+    gpus = value.get("max_gpus", 0)
+    return (
+        isinstance(value["name"], str) and bool(SLURM_NAME.match(value["name"]))
+        and is_positive_int(value["max_cpus"]) and is_positive_int(value["max_time"])
+        and isinstance(value["max_memory"], str) and bool(SLURM_MEMORY.match(value["max_memory"]))
+        and (gpus in (0, "0") or is_positive_int(gpus))
+    )

@@ -18,6 +18,7 @@ from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import 
     is_octal_mode,
     is_port,
     is_positive_int,
+    is_slurm_partition,
     is_system_directory,
 )
 
@@ -34,5 +35,6 @@ class TestModule:
             "octal_mode": is_octal_mode,
             "port": is_port,
             "positive_int": is_positive_int,
+            "slurm_partition": is_slurm_partition,
             "system_directory": is_system_directory,
         }

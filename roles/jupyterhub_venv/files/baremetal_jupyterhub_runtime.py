@@ -102,3 +102,192 @@ def node_roots(npm_prefix, lab_commands=None, cwd=None, prefix=None):
         + ([os.path.join(lab_commands.get_app_dir(), "staging")] if lab_commands else [])
         + [os.path.join(prefix, "lib"), prefix, os.path.join(npm_prefix, "lib"), npm_prefix]
     )
+
+
+# --- Users' servers as Slurm jobs (jupyterhub_venv_spawner: slurm) ----------------------
+# The batch script of a user's server: batchspawner renders it with Jinja (its request
+# values, {{cmd}}: the node's batchspawner-singleuser and jupyterhub-singleuser). No
+# --get-user-env=L: Slurm 25.05 refuses the argument (batchspawner #319) and --export of a
+# list of variables implies --get-user-env anyway.
+SLURM_BATCH_SCRIPT = """#!/bin/bash
+#SBATCH --job-name=jupyterhub-{{username}}
+#SBATCH --output={{homedir}}/jupyterhub_slurmspawner_%j.log
+#SBATCH --chdir={{homedir}}
+#SBATCH --export={{keepvars}}
+#SBATCH --partition={{partition}}
+#SBATCH --cpus-per-task={{nprocs}}
+#SBATCH --mem={{memory}}
+#SBATCH --time={{runtime}}
+{% if gres %}#SBATCH --gres={{gres}}
+{% endif %}
+set -euo pipefail
+{{prologue}}
+exec {{cmd}}
+"""
+
+SLURM_FIELDS = ("partition", "cpus", "memory", "time", "gpus")
+
+
+def _whole(value, what, low, high):
+    """An integer from a form field ("4") or JSON (4), within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValueError(f"{what} must be a whole number, got {value!r}")
+    number = int(str(value).strip())
+    if not low <= number <= high:
+        raise ValueError(f"{what}: {number} is outside what this partition allows ({low} to {high})")
+    return number
+
+
+def memory_mib(value):
+    """MiB from "512M", "2G", "1536" (MiB), as Slurm's --mem reads them; ValueError if not."""
+    text = str(value).strip().upper() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    unit = text[-1:] if text[-1:] in ("M", "G") else ""
+    digits = text[: len(text) - len(unit)]
+    if not digits.isdigit() or int(digits) == 0:
+        raise ValueError(f"memory must be a size such as 512M or 2G, got {value!r}")
+    return int(digits) * (1024 if unit == "G" else 1)
+
+
+def slurm_defaults(partition):
+    """What the form offers first on a partition: 1 CPU, 1 GiB, 60 minutes, no GPU (each
+    within the partition's limits)."""
+    return {
+        "cpus": 1,
+        "memory": f"{min(1024, memory_mib(partition['max_memory']))}M",
+        "time": min(60, int(partition["max_time"])),
+        "gpus": 0,
+    }
+
+
+def slurm_request(partitions, options):
+    """The job a user asks for, from the form or from the REST API's user_options, checked
+    against the admin's partitions and limits (each a dict: name, max_cpus, max_memory,
+    max_time in minutes, max_gpus). Returns the user options as they are kept (strings,
+    normalised); raises ValueError saying what is wrong. Anything else a user sends (a
+    batch-script variable such as `cmd`, an option of sbatch) is refused, not passed on."""
+    if not isinstance(options, dict):
+        raise ValueError("the options must be a mapping of " + ", ".join(SLURM_FIELDS))
+    unknown = sorted(set(options) - set(SLURM_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown option {', '.join(map(repr, unknown))}: this hub takes " + ", ".join(SLURM_FIELDS))
+    offered = {p["name"]: p for p in partitions}
+    name = options.get("partition", partitions[0]["name"])
+    if name not in offered:
+        raise ValueError(f"partition {name!r} is not offered here; choose one of {', '.join(offered)}")
+    limits = offered[name]
+    first = slurm_defaults(limits)
+    cpus = _whole(options.get("cpus", first["cpus"]), "CPUs", 1, int(limits["max_cpus"]))
+    mib = memory_mib(options.get("memory", first["memory"]))
+    most = memory_mib(limits["max_memory"])
+    if mib > most:
+        raise ValueError(f"memory: {mib}M is more than this partition allows ({most}M)")
+    minutes = _whole(options.get("time", first["time"]), "wall time (minutes)", 1, int(limits["max_time"]))
+    gpus = _whole(options.get("gpus", 0), "GPUs", 0, int(limits.get("max_gpus", 0)))
+    return {"partition": name, "cpus": str(cpus), "memory": f"{mib}M", "time": str(minutes), "gpus": str(gpus)}
+
+
+def slurm_options_form(partitions):
+    """The spawn page's form: a partition and what to ask of it, each field bounded by the
+    largest limit (the hub checks the chosen partition's own limits)."""
+    from html import escape
+
+    def most(key, convert=int):
+        return max(convert(p.get(key, 0)) for p in partitions)
+
+    first = slurm_defaults(partitions[0])
+    choices = "".join(
+        f'<option value="{escape(p["name"])}">{escape(p["name"])}: up to {int(p["max_cpus"])} CPUs, '
+        f'{escape(str(p["max_memory"]))}, {int(p["max_time"])} min'
+        + (f', {int(p.get("max_gpus", 0))} GPUs' if int(p.get("max_gpus", 0)) else "")
+        + "</option>"
+        for p in partitions
+    )
+    gpu_field = (
+        '<label for="gpus">GPUs</label>'
+        f'<input class="form-control" type="number" id="gpus" name="gpus" min="0" max="{most("max_gpus")}" value="0">'
+        if most("max_gpus")
+        else ""
+    )
+    return (
+        '<label for="partition">Partition</label>'
+        f'<select class="form-control" id="partition" name="partition">{choices}</select>'
+        '<label for="cpus">CPUs</label>'
+        f'<input class="form-control" type="number" id="cpus" name="cpus" min="1" max="{most("max_cpus")}" value="{first["cpus"]}">'
+        '<label for="memory">Memory (such as 512M or 2G)</label>'
+        f'<input class="form-control" type="text" id="memory" name="memory" pattern="[0-9]+[MGmg]?" value="{first["memory"]}">'
+        '<label for="time">Wall time (minutes)</label>'
+        f'<input class="form-control" type="number" id="time" name="time" min="1" max="{most("max_time")}" value="{first["time"]}">'
+        + gpu_field
+    )
+
+
+def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-singleuser", died_check_every=2.0):
+    """batchspawner's SlurmSpawner with the site's resource form and limits.
+
+    - Jobs are submitted and cancelled as the user through sudo (absolute paths, so that
+      sudo's secure_path and the sudo rule match); squeue runs as the hub.
+    - A job that ends after Slurm started it but before its server reported its port fails
+      the start with a message the user sees, instead of waiting out start_timeout
+      (batchspawner #253, fixed after its 1.3.0 release).
+    """
+    import batchspawner
+    from tornado import web
+    from traitlets import Unicode, default
+
+    def apply_user_options(spawner, user_options):
+        try:
+            request = slurm_request(partitions, user_options or {})
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from e
+        # batchspawner puts user_options into the batch script's variables: only the
+        # checked values may reach it.
+        spawner.user_options = request
+        spawner.req_partition = request["partition"]
+        spawner.req_nprocs = request["cpus"]
+        spawner.req_memory = request["memory"]
+        spawner.req_runtime = request["time"]
+        spawner.req_gres = f"gpu:{request['gpus']}" if request["gpus"] != "0" else ""
+
+    class ResourceFormSlurmSpawner(batchspawner.SlurmSpawner):
+        batch_script = Unicode(SLURM_BATCH_SCRIPT).tag(config=True)
+        exec_prefix = Unicode("").tag(config=True)
+        batch_submit_cmd = Unicode(f"/usr/bin/sudo --preserve-env={{keepvars}} -u {{username}} {bin_dir}/sbatch --parsable").tag(config=True)
+        batch_query_cmd = Unicode(f"{bin_dir}/squeue -h -j {{job_id}} -o '%T %B'").tag(config=True)
+        batch_cancel_cmd = Unicode(f"/usr/bin/sudo -u {{username}} {bin_dir}/scancel {{job_id}}").tag(config=True)
+        batchspawner_singleuser_cmd = Unicode(singleuser_cmd).tag(config=True)
+
+        @default("options_form")
+        def _slurm_options_form(self):
+            return slurm_options_form(partitions)
+
+        @default("apply_user_options")
+        def _slurm_apply_user_options(self):
+            return apply_user_options
+
+        def options_from_form(self, formdata):
+            options = {key: values[0] for key, values in formdata.items() if values and values[0] != ""}
+            return slurm_request(partitions, options)
+
+        async def start(self):
+            started = asyncio.ensure_future(super().start())
+            try:
+                while True:
+                    done = (await asyncio.wait({started}, timeout=died_check_every))[0]
+                    if done:
+                        return started.result()
+                    # Slurm started the job (batchspawner then knows its node) but the
+                    # server has not reported its port: is the job still there?
+                    if self.job_id and self.ip not in ("", "0.0.0.0") and self.port == 0:
+                        job = self.job_id
+                        status = await self.query_job_status()
+                        if status == batchspawner.JobStatus.NOTFOUND and not started.done():
+                            raise RuntimeError(
+                                f"Your server's Slurm job {job} ended before the server started"
+                                f" ({self.job_status.strip() or 'gone from the queue'}). What it printed is in"
+                                f" {self.req_homedir}/jupyterhub_slurmspawner_{job}.log"
+                            )
+            finally:
+                if not started.done():
+                    started.cancel()
+
+    return ResourceFormSlurmSpawner

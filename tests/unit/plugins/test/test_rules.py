@@ -11,6 +11,18 @@ from ansible_collections.baremetal.jupyterhub.plugins.test.rules import TestModu
 TESTS = RulesTestModule().tests()
 
 CASES = [
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "8G", "max_time": 480}, True),
+    ("slurm_partition", {"name": "gpu.a100", "max_cpus": "8", "max_memory": "32768", "max_time": 60, "max_gpus": 2}, True),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "8G", "max_time": 480, "max_gpus": 0}, True),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 0, "max_memory": "8G", "max_time": 480}, False),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "8 GB", "max_time": 480}, False),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "0", "max_time": 480}, False),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "8G", "max_time": "8:00:00"}, False),
+    ("slurm_partition", {"name": "cpu,gpu", "max_cpus": 4, "max_memory": "8G", "max_time": 480}, False),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "8G"}, False),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "8G", "max_time": 480, "max_gpus": -1}, False),
+    ("slurm_partition", {"name": "cpu", "max_cpus": 4, "max_memory": "8G", "max_time": 480, "qos": "high"}, False),
+    ("slurm_partition", "cpu", False),
     ("base_url", "/", True),
     ("base_url", "/jupyter/", True),
     ("base_url", "/a/b.c~d_e-f/", True),

@@ -1,0 +1,175 @@
+"""Users' servers as Slurm jobs (the slurm scenario: the hub host is the cluster's
+controller, bmjh-slurm-node1 and -node2 its compute nodes, all in one network namespace).
+
+Everything a user does goes through nginx over HTTPS; what Slurm did is read on the
+controller with squeue. The order matters: alice's job is started, restarted around,
+then stopped; bob's requests are refused, then his idle server is culled; mallory's job
+fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import time
+
+import pytest
+
+from hub import TIMEOUT, HubSession, Kernel, logged_in, wait_until
+
+pytestmark = pytest.mark.slurm
+
+NODES = ("bmjh-slurm-node1", "bmjh-slurm-node2")
+START_TIMEOUT = 120  # jupyterhub_venv_spawner_start_timeout in molecule/slurm
+CULL_AFTER = 60 + 10  # jupyterhub_venv_idle_culler_timeout + _every
+SINGLEUSER = "/opt/jupyterhub/bin/batchspawner-singleuser"
+ARTIFACTS = pathlib.Path(os.environ.get("BMJH_ARTIFACTS", "tests/artifacts"))
+
+
+def jobs(target, user: str) -> list[dict]:
+    """The user's jobs as the controller sees them."""
+    out = target.exec("squeue", "-h", "-u", user, "-o", "%i|%T|%N|%C|%m|%l|%j").stdout
+    keys = ("id", "state", "node", "cpus", "memory", "time", "name")
+    return [dict(zip(keys, line.split("|"))) for line in out.splitlines() if line.strip()]
+
+
+def spawn_form(session: HubSession, **fields) -> "requests.Response":  # noqa: F821
+    """Submit the spawn page's form as a browser does."""
+    return session.http.post(session.url("hub/spawn"), data={"_xsrf": session.hub_xsrf(), **fields}, timeout=TIMEOUT)
+
+
+def progress_events(session: HubSession, timeout: float) -> list[dict]:
+    """The spawn's progress events (as the spawn page shows them) until it ends."""
+    r = session.http.get(session.url(f"hub/api/users/{session.user}/server/progress"), stream=True, timeout=timeout,
+                         headers={"Authorization": f"token {session.api_token()}"})
+    events = []
+    for line in r.iter_lines(decode_unicode=True):
+        if line and line.startswith("data:"):
+            events.append(json.loads(line[5:]))
+            if events[-1].get("ready") or events[-1].get("failed"):
+                break
+    return events
+
+
+@pytest.fixture(scope="module")
+def alice(target):
+    return logged_in(target, "alice")
+
+
+def test_the_spawn_page_offers_the_resource_form(target, alice):
+    page = alice.http.get(alice.url("hub/spawn"), timeout=TIMEOUT)
+    assert page.status_code == 200
+    for field in ('name="partition"', '<option value="cpu">cpu: up to 2 CPUs, 1G, 30 min</option>', 'name="cpus"',
+                  'name="memory"', 'name="time"'):
+        assert field in page.text
+    assert jobs(target, "alice") == [], "showing the form submitted nothing"
+
+
+def test_start_in_the_form_gives_a_job_on_a_node_and_a_kernel_there(target, alice):
+    started = time.monotonic()
+    r = spawn_form(alice, partition="cpu", cpus="1", memory="512M", time="10")
+    assert r.status_code == 200, r.text[:300]
+    events = progress_events(alice, timeout=START_TIMEOUT + 30)
+    assert events and events[-1].get("ready"), events
+    ready = time.monotonic()
+    [job] = jobs(target, "alice")
+    assert job["state"] == "RUNNING" and job["node"] in NODES, job
+    # What the form asked for is what Slurm gave.
+    assert (job["cpus"], job["memory"], job["time"]) == ("1", "512M", "10:00"), job
+    lab = alice.http.get(alice.url("user/alice/lab"), timeout=TIMEOUT)
+    assert lab.status_code == 200 and "JupyterLab" in lab.text
+    kernel = Kernel(alice, "python3")
+    try:
+        host = kernel.execute("import socket; print(socket.gethostname())").strip()
+    finally:
+        kernel.shutdown()
+    answered = time.monotonic()
+    assert host == job["node"], f"the kernel runs on {host}, squeue says {job['node']}"
+    line = (f"Start in the form -> server ready: {ready - started:.1f} s; -> kernel answered on {host}: "
+            f"{answered - started:.1f} s (job {job['id']})\n")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with open(ARTIFACTS / "slurm-timing.txt", "a", encoding="utf-8") as f:
+        f.write(line)
+    print(line)
+
+
+def test_a_hub_restart_leaves_the_jobs_server_reachable(target, alice):
+    [before] = jobs(target, "alice")
+    target.exec("systemctl", "restart", "jupyterhub.service")
+    wait_until(lambda: alice.http.get(alice.url("hub/api/"), timeout=5).status_code == 200, 60, what="the hub answers")
+    assert jobs(target, "alice") == [before], "the restart left the job alone"
+    assert alice.server() and alice.server()["ready"]
+    kernel = Kernel(alice, "python3")
+    try:
+        assert kernel.execute("print(6 * 7)").strip() == "42"
+    finally:
+        kernel.shutdown()
+
+
+def test_stopping_the_server_cancels_the_job(target, alice):
+    [job] = jobs(target, "alice")
+    alice.stop()
+    wait_until(lambda: jobs(target, "alice") == [], 30, what=f"job {job['id']} gone from the queue")
+    assert "cancelled" in target.exec("bash", "-c", f"cat /home/alice/jupyterhub_slurmspawner_{job['id']}.log").stdout.lower()
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"partition": "cpu", "cpus": "3", "memory": "512M", "time": "10"}, "CPUs: 3 is outside what this partition allows (1 to 2)"),
+    ({"partition": "cpu", "cpus": "1", "memory": "2G", "time": "10"}, "memory: 2048M is more than this partition allows (1024M)"),
+    ({"partition": "cpu", "cpus": "1", "memory": "512M", "time": "600"}, "wall time (minutes): 600 is outside"),
+    ({"partition": "gpu", "cpus": "1", "memory": "512M", "time": "10"}, "partition &#39;gpu&#39; is not offered here"),
+])
+def test_a_form_past_the_limits_is_refused(target, fields, message):
+    bob = logged_in(target, "bob")
+    r = spawn_form(bob, **fields)
+    assert message in r.text, r.text[:2000]
+    assert bob.server() is None and jobs(target, "bob") == []
+
+
+def test_the_rest_api_cannot_ask_past_the_limits_or_beyond_the_form(target):
+    bob = logged_in(target, "bob")
+    for options, message in [({"cpus": 64}, "CPUs: 64 is outside"), ({"cmd": "/bin/sh -c id"}, "unknown option 'cmd'")]:
+        r = bob.api("POST", "hub/api/users/bob/server", json=options)
+        assert r.status_code == 400 and message in r.json()["message"], r.text
+    time.sleep(2)
+    assert bob.server() is None and jobs(target, "bob") == []
+
+
+def test_the_idle_culler_cancels_an_idle_servers_job(target):
+    bob = logged_in(target, "bob")
+    r = bob.api("POST", "hub/api/users/bob/server", json={"cpus": 1, "memory": "512M", "time": 10})
+    assert r.status_code in (201, 202), r.text
+    wait_until(lambda: (bob.server() or {}).get("ready"), START_TIMEOUT, what="bob's server ready")
+    [job] = jobs(target, "bob")
+    wait_until(lambda: bob.server() is None, CULL_AFTER + 60, interval=2, what="the culler stopped bob's idle server")
+    wait_until(lambda: jobs(target, "bob") == [], 30, what=f"job {job['id']} gone from the queue")
+
+
+def test_a_job_that_fails_to_start_is_reported_to_the_user(target):
+    """The server cannot start on the nodes (its command is not executable there): the user
+    is told, with the job's log, long before the start timeout."""
+    mallory = logged_in(target, "mallory")
+    for node in NODES:
+        subprocess_run(node, "chmod", "0700", SINGLEUSER)
+    try:
+        started = time.monotonic()
+        r = spawn_form(mallory, partition="cpu", cpus="1", memory="512M", time="10")
+        assert r.status_code == 200
+        events = progress_events(mallory, timeout=START_TIMEOUT + 30)
+        took = time.monotonic() - started
+    finally:
+        for node in NODES:
+            subprocess_run(node, "chmod", "0755", SINGLEUSER)
+    assert events and events[-1].get("failed"), events
+    message = events[-1]["message"]
+    assert re.search(r"Slurm job \d+ ended before the server started|batch job has disappeared", message), message
+    assert took < START_TIMEOUT / 2, f"reported after {took:.1f} s"
+    assert mallory.server() is None and jobs(target, "mallory") == []
+    print(f"mallory's failed job reported after {took:.1f} s: {message}")
+
+
+def subprocess_run(container: str, *argv: str) -> None:
+    subprocess.run(["docker", "exec", container, *argv], check=True, capture_output=True, timeout=60)

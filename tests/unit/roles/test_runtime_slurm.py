@@ -1,0 +1,196 @@
+"""The Slurm spawner the role configures (roles/jupyterhub_venv/files/baremetal_jupyterhub_runtime.py,
+jupyterhub_venv_spawner: slurm) against the batchspawner release the role pins.
+
+squeue's answers below were recorded from Slurm 24.11.5 (Debian 13's slurm-wlm): a job that
+ended is not listed (empty output, status 0); an unknown job id is an error on stderr."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import asyncio
+import importlib.metadata
+import importlib.util
+import pathlib
+
+import pytest
+import yaml
+
+batchspawner = pytest.importorskip("batchspawner")
+from batchspawner.batchspawner import format_template  # noqa: E402
+from tornado import web  # noqa: E402
+
+ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "jupyterhub_venv"
+spec = importlib.util.spec_from_file_location("baremetal_jupyterhub_runtime", ROLE / "files" / "baremetal_jupyterhub_runtime.py")
+runtime = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(runtime)
+DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+
+PARTITIONS = [
+    {"name": "cpu", "max_cpus": 2, "max_memory": "2G", "max_time": 120},
+    {"name": "gpu", "max_cpus": 8, "max_memory": "16G", "max_time": 60, "max_gpus": 2},
+]
+
+
+def test_the_tests_run_the_batchspawner_the_role_pins():
+    assert importlib.metadata.version("batchspawner") == DEFAULTS["jupyterhub_venv_batchspawner_version"]
+
+
+def test_a_request_within_the_limits_is_kept_normalised():
+    got = runtime.slurm_request(PARTITIONS, {"partition": "cpu", "cpus": "1", "memory": "512m", "time": "10"})
+    assert got == {"partition": "cpu", "cpus": "1", "memory": "512M", "time": "10", "gpus": "0"}
+    # From the REST API, numbers come as JSON numbers.
+    assert runtime.slurm_request(PARTITIONS, {"partition": "gpu", "cpus": 8, "memory": "16G", "time": 60, "gpus": 2}) == {
+        "partition": "gpu", "cpus": "8", "memory": "16384M", "time": "60", "gpus": "2"}
+
+
+def test_an_empty_request_gets_the_first_partitions_defaults():
+    assert runtime.slurm_request(PARTITIONS, {}) == {"partition": "cpu", "cpus": "1", "memory": "1024M", "time": "60", "gpus": "0"}
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"cpus": "3"}, "CPUs: 3 is outside what this partition allows (1 to 2)"),
+    ({"cpus": "0"}, "CPUs: 0 is outside"),
+    ({"cpus": "1.5"}, "CPUs must be a whole number"),
+    ({"cpus": True}, "CPUs must be a whole number"),
+    ({"memory": "3G"}, "memory: 3072M is more than this partition allows (2048M)"),
+    ({"memory": "512M\n#SBATCH --exclusive"}, "memory must be a size"),
+    ({"memory": "0"}, "memory must be a size"),
+    ({"time": "121"}, "wall time (minutes): 121 is outside"),
+    ({"gpus": "1"}, "GPUs: 1 is outside what this partition allows (0 to 0)"),
+    ({"partition": "gpu", "gpus": "3"}, "GPUs: 3 is outside"),
+    ({"partition": "debug"}, "partition 'debug' is not offered here; choose one of cpu, gpu"),
+    ({"cmd": "/bin/sh -c id"}, "unknown option 'cmd'"),
+    ({"options": "--exclusive"}, "unknown option 'options'"),
+])
+def test_a_request_past_the_limits_or_beyond_the_form_is_refused(options, message):
+    with pytest.raises(ValueError) as e:
+        runtime.slurm_request(PARTITIONS, options)
+    assert message in str(e.value)
+
+
+def test_the_form_offers_every_partition_within_the_largest_limits():
+    form = runtime.slurm_options_form(PARTITIONS)
+    assert '<option value="cpu">cpu: up to 2 CPUs, 2G, 120 min</option>' in form
+    assert '<option value="gpu">gpu: up to 8 CPUs, 16G, 60 min, 2 GPUs</option>' in form
+    assert 'name="cpus" min="1" max="8" value="1"' in form
+    assert 'name="gpus" min="0" max="2"' in form
+    assert 'name="gpus"' not in runtime.slurm_options_form(PARTITIONS[:1])
+
+
+def spawner_class():
+    return runtime.slurm_spawner(PARTITIONS, bin_dir="/usr/bin", singleuser_cmd="/opt/jupyterhub/bin/batchspawner-singleuser", died_check_every=0.01)
+
+
+def test_the_form_is_checked_by_the_hub_not_by_the_browser():
+    cls = spawner_class()
+    spawner = cls.__new__(cls)
+    assert spawner.options_from_form.__func__(spawner, {"partition": ["cpu"], "cpus": ["1"], "memory": ["512M"], "time": ["10"]}) == {
+        "partition": "cpu", "cpus": "1", "memory": "512M", "time": "10", "gpus": "0"}
+    with pytest.raises(ValueError, match="CPUs: 64 is outside"):
+        spawner.options_from_form.__func__(spawner, {"cpus": ["64"]})
+
+
+class FakeUser:
+    name = "alice"
+    url = "/user/alice/"
+
+
+def make_spawner(**kwargs):
+    cls = spawner_class()
+    return cls(user=FakeUser(), req_homedir="/home/alice", req_username="alice",
+               req_keepvars="JUPYTERHUB_API_TOKEN,JUPYTERHUB_API_URL", **kwargs)
+
+
+def test_user_options_from_the_api_are_checked_and_only_checked_values_reach_the_script():
+    spawner = make_spawner()
+    with pytest.raises(web.HTTPError) as e:
+        spawner.apply_user_options(spawner, {"cpus": 1, "cmd": "evil"})
+    assert e.value.status_code == 400 and "unknown option 'cmd'" in e.value.log_message
+    spawner.apply_user_options(spawner, {"partition": "gpu", "cpus": 2, "memory": "1g", "time": 15, "gpus": 1})
+    assert (spawner.req_partition, spawner.req_nprocs, spawner.req_memory, spawner.req_runtime, spawner.req_gres) == (
+        "gpu", "2", "1024M", "15", "gpu:1")
+    subvars = spawner.get_req_subvars()
+    subvars.update(cmd="/opt/jupyterhub/bin/batchspawner-singleuser /opt/jupyterhub/bin/jupyterhub-singleuser")
+    subvars.update(spawner.user_options)  # as batchspawner's submit_batch_script does
+    script = format_template(spawner.batch_script, **subvars)
+    assert "#SBATCH --partition=gpu\n#SBATCH --cpus-per-task=2\n#SBATCH --mem=1024M\n#SBATCH --time=15\n#SBATCH --gres=gpu:1\n" in script
+    assert "--get-user-env" not in script
+    assert script.rstrip().endswith("exec /opt/jupyterhub/bin/batchspawner-singleuser /opt/jupyterhub/bin/jupyterhub-singleuser")
+
+
+def test_jobs_are_submitted_and_cancelled_as_the_user_by_absolute_paths():
+    spawner = make_spawner()
+    subvars = dict(spawner.get_req_subvars(), job_id="7")
+    assert format_template(spawner.exec_prefix, **subvars) == ""
+    assert format_template(spawner.batch_submit_cmd, **subvars) == (
+        "/usr/bin/sudo --preserve-env=JUPYTERHUB_API_TOKEN,JUPYTERHUB_API_URL -u alice /usr/bin/sbatch --parsable")
+    assert format_template(spawner.batch_cancel_cmd, **subvars) == "/usr/bin/sudo -u alice /usr/bin/scancel 7"
+    assert format_template(spawner.batch_query_cmd, **subvars) == "/usr/bin/squeue -h -j 7 -o '%T %B'"
+
+
+def run_start(spawner, answers):
+    """Start with sbatch and squeue answering as recorded; the server never reports a port."""
+    queries = iter(answers)
+
+    async def run_command(cmd, input=None, env=None):
+        if "sbatch" in cmd:
+            return "12\n"
+        if "squeue" in cmd:
+            answer = next(queries, answers[-1])
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return ""
+
+    spawner.run_command = run_command
+    spawner.startup_poll_interval = 0.01
+    return asyncio.run(asyncio.wait_for(spawner.start(), timeout=5))
+
+
+def test_a_job_that_ends_before_its_server_starts_fails_the_start_at_once():
+    spawner = make_spawner()
+
+    async def submit():  # the real one needs the hub's environment
+        spawner.job_id = "12"
+        return "12"
+
+    spawner.submit_batch_script = submit
+    # pending, running on the node, then gone (the job failed: squeue lists it no more).
+    with pytest.raises(RuntimeError) as e:
+        run_start(spawner, ["PENDING \n", "RUNNING slurm-node1\n", "RUNNING slurm-node1\n", ""])
+    assert "Slurm job 12 ended before the server started" in str(e.value)
+    assert "/home/alice/jupyterhub_slurmspawner_12.log" in str(e.value)
+
+
+def test_a_job_whose_server_reports_its_port_starts():
+    spawner = make_spawner()
+
+    async def submit():
+        spawner.job_id = "13"
+        return "13"
+
+    spawner.submit_batch_script = submit
+    answers = ["RUNNING slurm-node1\n"]
+
+    async def report_port():
+        while spawner.ip in ("", "0.0.0.0"):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        spawner.port = 45678
+
+    async def both():
+        reporter = asyncio.ensure_future(report_port())
+        queries = iter(answers)
+
+        async def run_command(cmd, input=None, env=None):
+            return next(queries, answers[-1])
+
+        spawner.run_command = run_command
+        spawner.startup_poll_interval = 0.01
+        spawner.db = type("DB", (), {"commit": lambda self: None})()
+        result = await asyncio.wait_for(spawner.start(), timeout=5)
+        await reporter
+        return result
+
+    assert asyncio.run(both()) == ("slurm-node1", 45678)
