@@ -71,7 +71,7 @@ def test_the_spawn_page_offers_the_resource_form(target, alice):
 def test_start_in_the_form_gives_a_job_on_a_node_and_a_kernel_there(target, alice):
     started = time.monotonic()
     r = spawn_form(alice, partition="cpu", cpus="1", memory="512M", time="10")
-    assert r.status_code == 200, r.text[:300]
+    assert r.status_code == 200 and "spawn-pending" in r.url, f"{r.url}: {r.text[:2000]}"
     events = progress_events(alice, timeout=START_TIMEOUT + 30)
     assert events and events[-1].get("ready"), events
     ready = time.monotonic()

@@ -265,7 +265,8 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
             return apply_user_options
 
         def options_from_form(self, formdata):
-            options = {key: values[0] for key, values in formdata.items() if values and values[0] != ""}
+            # The spawn page's own field (_xsrf, which the hub has checked) is not a request.
+            options = {key: values[0] for key, values in formdata.items() if key != "_xsrf" and values and values[0] != ""}
             return slurm_request(partitions, options)
 
         async def start(self):

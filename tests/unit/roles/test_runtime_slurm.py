@@ -85,7 +85,8 @@ def spawner_class():
 def test_the_form_is_checked_by_the_hub_not_by_the_browser():
     cls = spawner_class()
     spawner = cls.__new__(cls)
-    assert spawner.options_from_form.__func__(spawner, {"partition": ["cpu"], "cpus": ["1"], "memory": ["512M"], "time": ["10"]}) == {
+    form = {"_xsrf": ["2|abc"], "partition": ["cpu"], "cpus": ["1"], "memory": ["512M"], "time": ["10"]}
+    assert spawner.options_from_form.__func__(spawner, form) == {
         "partition": "cpu", "cpus": "1", "memory": "512M", "time": "10", "gpus": "0"}
     with pytest.raises(ValueError, match="CPUs: 64 is outside"):
         spawner.options_from_form.__func__(spawner, {"cpus": ["64"]})
