@@ -74,6 +74,13 @@ CASES = [
      ["jupyterhub_venv_mem_limit", "size as systemd takes it"]),
     ("limits-without-systemd-spawner", {"jupyterhub_venv_spawner": "local", "jupyterhub_venv_mem_limit": "2G"},
      ["jupyterhub_venv_mem_limit", "need jupyterhub_venv_spawner: systemd"]),
+    ("slurm-without-partitions", {"jupyterhub_venv_spawner": "slurm"},
+     ["jupyterhub_venv_slurm_partitions", "lists the partitions users may ask for", "got none"]),
+    ("slurm-partition-malformed", {"jupyterhub_venv_spawner": "slurm", "jupyterhub_venv_slurm_partitions": [
+        {"name": "cpu", "max_cpus": 2, "max_memory": "2 gigs", "max_time": 60}]},
+     ["jupyterhub_venv_slurm_partitions", "such as 512M or 4G", "2 gigs"]),
+    ("hub-connect-url-not-a-url", {"jupyterhub_venv_hub_connect_url": "hub.example.org:8081"},
+     ["jupyterhub_venv_hub_connect_url", r"an http\(s\) URL"]),
     ("unprivileged-hub-with-systemd-spawner", {"jupyterhub_hub_user": "jupyterhub", "jupyterhub_venv_spawner": "systemd"},
      ["jupyterhub_hub_user: jupyterhub", "needs jupyterhub_venv_spawner: local"]),
     ("hub-account-not-a-system-account", {"jupyterhub_hub_user": "nobody", "jupyterhub_venv_spawner": "local"},

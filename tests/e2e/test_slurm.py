@@ -54,6 +54,32 @@ def progress_events(session: HubSession, timeout: float) -> list[dict]:
     return events
 
 
+def test_the_hub_may_submit_and_cancel_as_its_users_and_nothing_else(target):
+    """The unprivileged hub's sudo rules: sbatch (keeping the server's variables) and scancel
+    of a job number, as the hub's users; not another command, not as root or slurm."""
+
+    def as_hub(*argv):
+        return target.exec("runuser", "-u", "jupyterhub", "--", "sudo", "-n", *argv, check=False)
+
+    assert "sudo:" not in as_hub("-u", "alice", "/usr/bin/scancel", "999999").stderr
+    refused = [
+        ("-u", "alice", "/usr/bin/id"),
+        ("-u", "alice", "/bin/sh", "-c", "id"),
+        ("-u", "alice", "/usr/bin/scancel", "--user=bob"),
+        ("-u", "alice", "/usr/bin/sbatch", "--wrap", "id"),
+        ("-E", "-u", "alice", "/usr/bin/scancel", "1"),
+        ("-u", "root", "/usr/bin/sbatch", "--parsable"),
+        ("-u", "slurm", "/usr/bin/sbatch", "--parsable"),
+        ("-u", "jupyterhub", "/usr/bin/sbatch", "--parsable"),
+    ]
+    for argv in refused:
+        r = as_hub(*argv)
+        refusal = "sudo:" in r.stderr or "is not allowed to" in r.stderr
+        assert r.returncode != 0 and refusal, f"sudo {' '.join(argv)}: {r.returncode} {r.stderr}"
+    listed = as_hub("-l").stdout
+    assert "SETENV: /usr/bin/sbatch --parsable" in listed and "NOSETENV: /usr/bin/scancel [0-9]*" in listed, listed
+
+
 @pytest.fixture(scope="module")
 def alice(target):
     return logged_in(target, "alice")
