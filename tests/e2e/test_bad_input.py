@@ -80,7 +80,7 @@ CASES = [
         {"name": "cpu", "max_cpus": 2, "max_memory": "2 gigs", "max_time": 60}]},
      ["jupyterhub_venv_slurm_partitions", "such as 512M or 4G", "2 gigs"]),
     ("hub-connect-url-not-a-url", {"jupyterhub_venv_hub_connect_url": "hub.example.org:8081"},
-     ["jupyterhub_venv_hub_connect_url", r"an http\(s\) URL"]),
+     ["jupyterhub_venv_hub_connect_url", "an http(s) URL"]),
     ("unprivileged-hub-with-systemd-spawner", {"jupyterhub_hub_user": "jupyterhub", "jupyterhub_venv_spawner": "systemd"},
      ["jupyterhub_hub_user: jupyterhub", "needs jupyterhub_venv_spawner: local"]),
     ("hub-account-not-a-system-account", {"jupyterhub_hub_user": "nobody", "jupyterhub_venv_spawner": "local"},

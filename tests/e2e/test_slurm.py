@@ -76,8 +76,9 @@ def test_the_hub_may_submit_and_cancel_as_its_users_and_nothing_else(target):
         r = as_hub(*argv)
         refusal = "sudo:" in r.stderr or "is not allowed to" in r.stderr
         assert r.returncode != 0 and refusal, f"sudo {' '.join(argv)}: {r.returncode} {r.stderr}"
-    listed = as_hub("-l").stdout
-    assert "SETENV: /usr/bin/sbatch --parsable" in listed and "NOSETENV: /usr/bin/scancel [0-9]*" in listed, listed
+    rules = [line.strip() for line in as_hub("-l").stdout.splitlines() if line.startswith("    (")]
+    assert rules == ["(alice, bob, carol, mallory) SETENV: NOPASSWD: /usr/bin/sbatch --parsable",
+                     "(alice, bob, carol, mallory) NOSETENV: NOPASSWD: /usr/bin/scancel [0-9]*"], rules
 
 
 @pytest.fixture(scope="module")
