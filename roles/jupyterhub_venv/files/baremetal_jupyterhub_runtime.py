@@ -191,8 +191,8 @@ def slurm_options_form(partitions):
     largest limit (the hub checks the chosen partition's own limits)."""
     from html import escape
 
-    def most(key, convert=int):
-        return max(convert(p.get(key, 0)) for p in partitions)
+    def most(key):
+        return max(int(p.get(key, 0)) for p in partitions)
 
     first = slurm_defaults(partitions[0])
     choices = "".join(
