@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import pathlib
 import subprocess
 import tempfile
@@ -17,6 +18,9 @@ import requests
 import websocket
 
 TIMEOUT = 30
+# Where tests keep what they measured or saw (screenshots, timings): $BMJH_ARTIFACTS, which
+# molecule's verify sets, or the checkout's tests/artifacts wherever pytest runs from.
+ARTIFACTS = pathlib.Path(os.environ.get("BMJH_ARTIFACTS") or pathlib.Path(__file__).resolve().parents[1] / "artifacts")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,15 +13,13 @@ The host's restart comes last.
 from __future__ import annotations
 
 import json
-import os
-import pathlib
 import subprocess
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from hub import TIMEOUT, Kernel, logged_in, wait_until
+from hub import ARTIFACTS, TIMEOUT, Kernel, logged_in, wait_until
 from sitecli import run_site
 
 pytestmark = pytest.mark.adopt
@@ -244,9 +242,8 @@ def test_the_takeover_cut_users_off_once_for_a_measured_time(target):
             start = None
     report = "; ".join(f"{b - a:.1f} s from {a:.0f} (first answer: {first})" for a, b, first in gaps)
     print(f"\nadopt: users were cut off {len(gaps)} time(s): {report}")
-    artifacts = pathlib.Path(os.environ.get("BMJH_ARTIFACTS", "tests/artifacts"))
-    artifacts.mkdir(parents=True, exist_ok=True)
-    (artifacts / f"adopt-interruption-{target.container}.txt").write_text(report + "\n")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"adopt-interruption-{target.container}.txt").write_text(report + "\n")
     assert len(gaps) == 1, f"the takeover should cut users off once, not {len(gaps)} times: {report}"
 
 

@@ -24,14 +24,13 @@ from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
-from hub import HubSession
+from hub import ARTIFACTS, HubSession
 
 USER = "bob"  # alice and carol are used by other tests
 KERNEL, KERNEL_DISPLAY, PREFIX = "python3", "Python (default)", "/opt/jupyter-envs/python"
 CODE = "import sys; print(sys.prefix)"
 WIDGET_CODE = "import ipywidgets as w; w.IntSlider(5)"
 CHROMIUM = os.environ.get("BMJH_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = pathlib.Path(os.environ.get("BMJH_ARTIFACTS") or pathlib.Path(__file__).resolve().parents[1] / "artifacts")
 # Headless as root in a sandbox; the background-networking flags keep Chromium from calling
 # home (this machine refuses those connections, and a test should not make them anyway).
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -5,15 +5,13 @@ $BMJH_ARTIFACTS/faults-<container>.json for the closing notes.
 """
 
 import json
-import os
-import pathlib
 import subprocess
 import time
 
 import pytest
 import requests
 
-from hub import Kernel, logged_in, wait_until
+from hub import ARTIFACTS, Kernel, logged_in, wait_until
 from sitecli import run_site
 
 pytestmark = pytest.mark.faults
@@ -21,7 +19,7 @@ LIMIT = 10.0  # seconds a service may take to come back
 
 
 def _record(target, name, seconds):
-    path = pathlib.Path(os.environ.get("BMJH_ARTIFACTS", "tests/artifacts")) / f"faults-{target.container}.json"
+    path = ARTIFACTS / f"faults-{target.container}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(path.read_text()) if path.exists() else {}
     data[name] = round(seconds, 2)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from hub import Kernel, logged_in, wait_until
+from hub import ARTIFACTS, Kernel, logged_in, wait_until
 from sitecli import run_site
 
 STATE = "/var/lib/jupyterhub"
@@ -235,7 +235,7 @@ def test_units_sandboxing_is_reported_and_the_proxy_is_ok(target):
         m = re.search(r"exposure level for \S+: ([0-9.]+) (\w+)", last)
         assert m, last
         report[unit] = {"exposure": float(m.group(1)), "rating": m.group(2)}
-    path = pathlib.Path(os.environ.get("BMJH_ARTIFACTS", "tests/artifacts")) / f"systemd-security-{target.container}.json"
+    path = ARTIFACTS / f"systemd-security-{target.container}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1))
     print(target.container, report)

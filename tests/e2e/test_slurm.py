@@ -10,15 +10,14 @@ fails.
 from __future__ import annotations
 
 import json
-import os
-import pathlib
 import re
 import subprocess
 import time
 
 import pytest
+import requests
 
-from hub import TIMEOUT, HubSession, Kernel, logged_in, wait_until
+from hub import ARTIFACTS, TIMEOUT, HubSession, Kernel, logged_in, wait_until
 
 pytestmark = pytest.mark.slurm
 
@@ -26,7 +25,6 @@ NODES = ("bmjh-slurm-node1", "bmjh-slurm-node2")
 START_TIMEOUT = 120  # jupyterhub_venv_spawner_start_timeout in molecule/slurm
 CULL_AFTER = 60 + 10  # jupyterhub_venv_idle_culler_timeout + _every
 SINGLEUSER = "/opt/jupyterhub/bin/batchspawner-singleuser"
-ARTIFACTS = pathlib.Path(os.environ.get("BMJH_ARTIFACTS", "tests/artifacts"))
 
 
 def jobs(target, user: str) -> list[dict]:
@@ -36,7 +34,7 @@ def jobs(target, user: str) -> list[dict]:
     return [dict(zip(keys, line.split("|"))) for line in out.splitlines() if line.strip()]
 
 
-def spawn_form(session: HubSession, **fields) -> "requests.Response":  # noqa: F821
+def spawn_form(session: HubSession, **fields) -> requests.Response:
     """Submit the spawn page's form as a browser does."""
     return session.http.post(session.url("hub/spawn"), data={"_xsrf": session.hub_xsrf(), **fields}, timeout=TIMEOUT)
 
