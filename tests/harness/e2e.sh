@@ -68,6 +68,17 @@ for group in "$@"; do
   [ ${#failed[@]} -eq 0 ] || break
 done
 if [ ${#failed[@]} -gt 0 ]; then
+  # What failed, last, where a CI page that shows only the end of the output shows it:
+  # the failed tasks and the failed end-to-end tests of each scenario's log.
+  for lane in "${failed[@]}"; do
+    for s in ${lane//,/ }; do
+      log=tests/artifacts/molecule-$s.log
+      [ -f "$log" ] || continue
+      echo "=== what failed in $s ($log):"
+      sed -E 's/\x1b\[[0-9;]*m//g; s/^[^a-zA-Z"]*//' "$log" |
+        grep -aE '^(fatal|failed): \[|FAILED tests/|ERROR tests/|^ERROR +Ansible return code' | cut -c1-400 | tail -n 15 || true
+    done
+  done
   echo "=== failed: ${failed[*]}"
   exit 1
 fi
