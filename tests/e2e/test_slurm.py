@@ -9,6 +9,7 @@ fails.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -182,20 +183,29 @@ def test_a_job_that_fails_to_start_is_reported_to_the_user(target):
     try:
         started = time.monotonic()
         r = spawn_form(mallory, partition="cpu", cpus="1", memory="512M", time="10")
-        assert r.status_code == 200
-        events = progress_events(mallory, timeout=START_TIMEOUT + 30)
+        if "spawn-pending" in r.url:
+            events = progress_events(mallory, timeout=START_TIMEOUT + 30)
+            assert events and events[-1].get("failed"), events
+            message = events[-1]["message"]
+        else:
+            # It failed within the form's first second: the hub's answer to the form says why.
+            assert r.status_code == 500, f"{r.status_code} {r.url}: {r.text[:2000]}"
+            message = html.unescape(r.text)
         took = time.monotonic() - started
     finally:
         for node in NODES:
             subprocess_run(node, "chmod", "0755", SINGLEUSER)
-    assert events and events[-1].get("failed"), events
-    message = events[-1]["message"]
-    assert re.search(r"Slurm job \d+ ended before the server started|batch job has disappeared", message), message
+    reason = re.search(r"Slurm job (\d+) ended before the server started .*? What it printed is in (\S+\.log)", message)
+    assert reason, message[:2000]
+    assert reason[2] == f"/home/mallory/jupyterhub_slurmspawner_{reason[1]}.log", reason[0]
     assert took < START_TIMEOUT / 2, f"reported after {took:.1f} s"
+    # A reload of the spawn page tells it again.
+    again = mallory.http.get(mallory.url("hub/spawn-pending/mallory"), timeout=TIMEOUT)
+    assert reason[0] in html.unescape(again.text), again.text[:2000]
     assert mallory.server() is None
     # squeue lists a job that has ended until its node has finished it (COMPLETING).
     wait_until(lambda: jobs(target, "mallory") == [], 30, what="mallory's failed job gone from the queue")
-    print(f"mallory's failed job reported after {took:.1f} s: {message}")
+    print(f"mallory's failed job reported after {took:.1f} s ({'progress' if 'spawn-pending' in r.url else 'form'}): {reason[0]}")
 
 
 def subprocess_run(container: str, *argv: str) -> None:

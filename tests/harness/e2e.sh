@@ -51,7 +51,7 @@ for group in "$@"; do
   pids=()
   for lane in "${scenarios[@]}"; do
     s=${lane%%,*}
-    for x in ${lane//,/ }; do rm -f "tests/artifacts/molecule-$x.log"; done
+    for x in ${lane//,/ }; do rm -f "tests/artifacts/molecule-$x.log" "tests/artifacts/e2e-$x.xml"; done
     ( run_lane "$lane" ) &
     pids+=("$!")
     # molecule's prerun reinstalls the collection into ~/.ansible/collections with
@@ -76,7 +76,15 @@ if [ ${#failed[@]} -gt 0 ]; then
       [ -f "$log" ] || continue
       echo "=== what failed in $s ($log):"
       sed -E 's/\x1b\[[0-9;]*m//g; s/^[^a-zA-Z"]*//' "$log" |
-        grep -aE '^(fatal|failed): \[|FAILED tests/|ERROR tests/|^ERROR +Ansible return code' | cut -c1-400 | tail -n 15 || true
+        grep -aE '^(fatal|failed): \[|^ERROR +Ansible return code' | cut -c1-400 | tail -n 10 || true
+      # The end-to-end tests that failed, from pytest's report (the log wraps its lines).
+      [ ! -f "tests/artifacts/e2e-$s.xml" ] || python3 - "tests/artifacts/e2e-$s.xml" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+for case in ET.parse(sys.argv[1]).iter("testcase"):
+    for bad in list(case.iter("failure")) + list(case.iter("error")):
+        print(f"FAILED {case.get('name')}: {(bad.get('message') or '').splitlines()[0][:300] if bad.get('message') else ''}")
+PY
     done
   done
   echo "=== failed: ${failed[*]}"

@@ -269,24 +269,45 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
             options = {key: values[0] for key, values in formdata.items() if key != "_xsrf" and values and values[0] != ""}
             return slurm_request(partitions, options)
 
+        # batchspawner forgets a job that ended before it says so: remembered here for the message.
+        last_job_id = ""
+
+        async def query_job_status(self):
+            self.last_job_id = self.job_id or self.last_job_id
+            return await super().query_job_status()
+
+        def start_failed(self, why):
+            """The error the user sees (on the spawn page, in its progress, on the error page of
+            a start that failed within its first second), saying where the job's output is."""
+            job = self.last_job_id
+            if job:
+                message = (f"Your server's Slurm job {job} ended before the server started ({why})."
+                           f" What it printed is in {self.req_homedir}/jupyterhub_slurmspawner_{job}.log")
+            else:
+                message = f"Slurm did not take your server's job: {why}"
+            error = web.HTTPError(500, "%s", message)
+            error.jupyterhub_message = message
+            return error
+
         async def start(self):
+            self.last_job_id = ""
             started = asyncio.ensure_future(super().start())
             try:
                 while True:
                     done = (await asyncio.wait({started}, timeout=died_check_every))[0]
                     if done:
-                        return started.result()
+                        try:
+                            return started.result()
+                        except RuntimeError as e:
+                            # batchspawner's own checks: sbatch gave no job id, or the job
+                            # left the queue before Slurm ran it.
+                            raise self.start_failed("gone from the queue" if self.last_job_id else str(e)) from e
                     # Slurm started the job (batchspawner then knows its node) but the
                     # server has not reported its port: is the job still there?
                     if self.job_id and self.ip not in ("", "0.0.0.0") and self.port == 0:
-                        job = self.job_id
                         status = await self.query_job_status()
                         if status == batchspawner.JobStatus.NOTFOUND and not started.done():
-                            raise RuntimeError(
-                                f"Your server's Slurm job {job} ended before the server started"
-                                f" ({self.job_status.strip() or 'gone from the queue'}). What it printed is in"
-                                f" {self.req_homedir}/jupyterhub_slurmspawner_{job}.log"
-                            )
+                            raise self.start_failed(self.job_status.strip() or "gone from the queue")
             finally:
                 if not started.done():
                     started.cancel()

@@ -158,10 +158,41 @@ def test_a_job_that_ends_before_its_server_starts_fails_the_start_at_once():
 
     spawner.submit_batch_script = submit
     # pending, running on the node, then gone (the job failed: squeue lists it no more).
-    with pytest.raises(RuntimeError) as e:
+    with pytest.raises(web.HTTPError) as e:
         run_start(spawner, ["PENDING \n", "RUNNING slurm-node1\n", "RUNNING slurm-node1\n", ""])
-    assert "Slurm job 12 ended before the server started" in str(e.value)
-    assert "/home/alice/jupyterhub_slurmspawner_12.log" in str(e.value)
+    # What JupyterHub shows the user: the spawn page's progress, its error pages.
+    assert "Slurm job 12 ended before the server started" in e.value.jupyterhub_message
+    assert "/home/alice/jupyterhub_slurmspawner_12.log" in e.value.jupyterhub_message
+
+
+def test_a_job_that_ends_before_slurm_runs_it_is_told_to_the_user_with_its_log():
+    """batchspawner's own check (the job left the queue while pending, or died at once) says
+    neither which job nor where its output is; the user is told both."""
+    spawner = make_spawner()
+
+    async def submit():
+        spawner.job_id = "14"
+        return "14"
+
+    spawner.submit_batch_script = submit
+    with pytest.raises(web.HTTPError) as e:
+        run_start(spawner, ["PENDING \n", ""])
+    assert e.value.status_code == 500
+    assert e.value.jupyterhub_message == ("Your server's Slurm job 14 ended before the server started (gone from the"
+                                          " queue). What it printed is in /home/alice/jupyterhub_slurmspawner_14.log")
+
+
+def test_a_job_slurm_did_not_take_is_told_to_the_user():
+    spawner = make_spawner()
+
+    async def submit():
+        spawner.job_id = ""
+        return ""
+
+    spawner.submit_batch_script = submit
+    with pytest.raises(web.HTTPError) as e:
+        run_start(spawner, ["PENDING \n"])
+    assert e.value.jupyterhub_message.startswith("Slurm did not take your server's job: Jupyter batch job submission failure")
 
 
 def test_a_job_whose_server_reports_its_port_starts():
