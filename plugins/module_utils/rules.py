@@ -4,7 +4,8 @@
 
 The collection's test plugins (``baremetal.jupyterhub.base_url``, ``.port``,
 ``.account_name``, ``.kernel_name``, ``.http_url``, ``.absolute_path``,
-``.system_directory``, ``.octal_mode``, ``.ip_address``) and its modules call these functions.
+``.system_directory``, ``.octal_mode``, ``.ip_address``, ``.packages_installed``) and its
+modules call these functions.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +27,9 @@ ACCOUNT_NAME = re.compile(r"\A[a-z_][a-z0-9_.-]{0,31}\Z")
 KERNEL_NAME = re.compile(r"\A[A-Za-z0-9._-]+\Z")
 # An http(s) URL: a scheme, a host (with an optional port) and an optional path, no spaces.
 HTTP_URL = re.compile(r"\Ahttps?://[^/\s]+(/\S*)?\Z")
+# A Debian package's name (Debian policy 5.6.1); anything else an apt task may be given (a
+# version, an architecture, a pattern, a .deb file) is left to apt to decide.
+DEB_NAME = re.compile(r"\A[a-z0-9][a-z0-9.+-]+\Z")
 # An absolute path on the managed host: no NUL, no line break.
 ABSOLUTE_PATH = re.compile(r"\A/[^\0\n\r]*\Z")
 # A file mode as chmod takes it, three octal digits with an optional leading 0 ("0750", "750").
@@ -129,3 +133,16 @@ def is_slurm_partition(value):
         and isinstance(value["max_memory"], str) and bool(SLURM_MEMORY.match(value["max_memory"]))
         and (gpus in (0, "0") or is_positive_int(gpus))
     )
+
+
+def are_packages_installed(names, packages):
+    """True when every one of names (a package name or a list of them) is installed according
+    to ``packages``, the package facts (``ansible_facts.packages``, gathered once per play).
+    A name that is not a plain package name (``nginx=1.22*``, ``nginx:amd64``, ``./x.deb``)
+    counts as not installed: apt decides. A role's package task runs only when this is False,
+    since apt costs about a second a task even when it has nothing to do."""
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(packages, dict):
+        return False
+    return all(isinstance(n, str) and DEB_NAME.match(n) is not None and bool(packages.get(n)) for n in names)

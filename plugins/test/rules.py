@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import (
+    are_packages_installed,
     is_absolute_path,
     is_account_name,
     is_base_url,
@@ -33,6 +34,7 @@ class TestModule:
             "ip_address": is_ip_address,
             "kernel_name": is_kernel_name,
             "octal_mode": is_octal_mode,
+            "packages_installed": are_packages_installed,
             "port": is_port,
             "positive_int": is_positive_int,
             "slurm_partition": is_slurm_partition,

@@ -130,3 +130,27 @@ CASES = [
 @pytest.mark.parametrize("test, value, expected", CASES, ids=[f"{case[0]}-{case[1]!r}" for case in CASES])
 def test_rule(test, value, expected):
     assert TESTS[test](value) is expected
+
+
+# ansible_facts.packages as package_facts (apt manager) gathered it on Debian 12.
+PACKAGES = {
+    "nginx": [{"name": "nginx", "version": "1.22.1-9+deb12u3", "arch": "amd64", "source": "apt"}],
+    "python3-venv": [{"name": "python3-venv", "version": "3.11.2-1+b1", "arch": "amd64", "source": "apt"}],
+}
+
+
+@pytest.mark.parametrize("names, packages, expected", [
+    (["nginx", "python3-venv"], PACKAGES, True),
+    ("nginx", PACKAGES, True),
+    ([], PACKAGES, True),
+    (["nginx", "fail2ban"], PACKAGES, False),
+    (["nginx=1.22.1-9+deb12u3"], PACKAGES, False),  # a version: apt decides
+    (["nginx:amd64"], PACKAGES, False),
+    (["nginx*"], PACKAGES, False),
+    (["/tmp/nginx.deb"], PACKAGES, False),
+    (["nginx"], {}, False),
+    (["nginx"], None, False),  # no facts gathered
+    (["nginx"], {"nginx": []}, False),
+])
+def test_packages_installed(names, packages, expected):
+    assert TESTS["packages_installed"](names, packages) is expected
