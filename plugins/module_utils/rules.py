@@ -4,8 +4,8 @@
 
 The collection's test plugins (``baremetal.jupyterhub.base_url``, ``.port``,
 ``.account_name``, ``.kernel_name``, ``.http_url``, ``.absolute_path``,
-``.system_directory``, ``.octal_mode``, ``.ip_address``, ``.packages_installed``) and its
-modules call these functions.
+``.system_directory``, ``.octal_mode``, ``.ip_address``, ``.packages_installed``,
+``.python_requirements_met``) and its modules call these functions.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -146,3 +146,35 @@ def are_packages_installed(names, packages):
     if not isinstance(packages, dict):
         return False
     return all(isinstance(n, str) and DEB_NAME.match(n) is not None and bool(packages.get(n)) for n in names)
+
+
+def are_python_requirements_met(requirements, installed):
+    """True when every one of requirements (pip's, such as ``jupyterhub==5.3.0`` or ``wheel``)
+    is met by ``installed``, what a Python environment has (``{distribution name: version}``,
+    read once per run), the way pip would find them already satisfied. A requirement pip
+    must interpret (a URL, a path, extras, an environment marker) or a version that is not
+    PEP 440 counts as not met: pip decides. A role's pip task runs only when this is False,
+    as pip costs seconds a task even when everything is installed."""
+    # Controller side only (test plugins): ansible-core requires packaging.
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
+    if isinstance(requirements, str):
+        requirements = [requirements]
+    if not isinstance(installed, dict):
+        return False
+    have = {re.sub(r"[-_.]+", "-", str(name)).lower(): version for name, version in installed.items()}
+    for text in requirements:
+        try:
+            req = Requirement(str(text))
+        except InvalidRequirement:
+            return False
+        version = have.get(re.sub(r"[-_.]+", "-", req.name).lower())
+        if version is None or req.url or req.extras or req.marker:
+            return False
+        try:
+            if not req.specifier.contains(Version(str(version)), prereleases=True):
+                return False
+        except InvalidVersion:
+            return False
+    return True

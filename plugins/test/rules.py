@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import (
     are_packages_installed,
+    are_python_requirements_met,
     is_absolute_path,
     is_account_name,
     is_base_url,
@@ -36,6 +37,7 @@ class TestModule:
             "octal_mode": is_octal_mode,
             "packages_installed": are_packages_installed,
             "port": is_port,
+            "python_requirements_met": are_python_requirements_met,
             "positive_int": is_positive_int,
             "slurm_partition": is_slurm_partition,
             "system_directory": is_system_directory,

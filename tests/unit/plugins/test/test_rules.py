@@ -154,3 +154,30 @@ PACKAGES = {
 ])
 def test_packages_installed(names, packages, expected):
     assert TESTS["packages_installed"](names, packages) is expected
+
+
+# What the hub's venv had, as the roles read it (importlib.metadata, Python 3.11).
+DISTS = {"jupyterhub": "5.3.0", "jupyterlab": "4.4.10", "Jupyter_Server": "2.17.0", "wheel": "0.45.1",
+         "ipykernel": "7.0.0rc1", "odd": "not-a-version"}
+
+
+@pytest.mark.parametrize("requirements, installed, expected", [
+    (["wheel", "jupyterhub==5.3.0", "jupyterlab==4.4.10"], DISTS, True),
+    ("jupyterhub>=5,<6", DISTS, True),
+    (["jupyter-server==2.17.0"], DISTS, True),  # names compare as pip compares them
+    (["jupyter.server>=2"], DISTS, True),
+    (["ipykernel>=7.0.0rc1"], DISTS, True),  # pre-releases count, as installed
+    ([], DISTS, True),
+    (["jupyterhub==5.3.1"], DISTS, False),
+    (["jupyterhub!=5.3.0"], DISTS, False),
+    (["ipywidgets"], DISTS, False),
+    (["jupyterhub[extra]==5.3.0"], DISTS, False),  # extras: pip decides
+    (["jupyterhub==5.3.0; python_version>'3'"], DISTS, False),  # markers: pip decides
+    (["jupyterhub @ https://example.org/jupyterhub-5.3.0.tar.gz"], DISTS, False),
+    (["/srv/wheels/jupyterhub-5.3.0.whl"], DISTS, False),
+    (["-e git+https://example.org/x.git"], DISTS, False),
+    (["odd>=1"], DISTS, False),
+    (["wheel"], None, False),
+])
+def test_python_requirements_met(requirements, installed, expected):
+    assert TESTS["python_requirements_met"](requirements, installed) is expected
