@@ -130,6 +130,16 @@ def test_jobs_are_submitted_and_cancelled_as_the_user_by_absolute_paths():
     assert format_template(spawner.batch_query_cmd, **subvars) == "/usr/bin/squeue -h -j 7 -o '%T %B'"
 
 
+def submits(spawner, job_id):
+    """sbatch answers with job_id (the real submit needs the hub's environment)."""
+
+    async def submit():
+        spawner.job_id = job_id
+        return job_id
+
+    spawner.submit_batch_script = submit
+
+
 def run_start(spawner, answers):
     """Start with sbatch and squeue answering as recorded; the server never reports a port."""
     queries = iter(answers)
@@ -152,11 +162,7 @@ def run_start(spawner, answers):
 def test_a_job_that_ends_before_its_server_starts_fails_the_start_at_once():
     spawner = make_spawner()
 
-    async def submit():  # the real one needs the hub's environment
-        spawner.job_id = "12"
-        return "12"
-
-    spawner.submit_batch_script = submit
+    submits(spawner, "12")
     # pending, running on the node, then gone (the job failed: squeue lists it no more).
     with pytest.raises(web.HTTPError) as e:
         run_start(spawner, ["PENDING \n", "RUNNING slurm-node1\n", "RUNNING slurm-node1\n", ""])
@@ -170,11 +176,7 @@ def test_a_job_that_ends_before_slurm_runs_it_is_told_to_the_user_with_its_log()
     neither which job nor where its output is; the user is told both."""
     spawner = make_spawner()
 
-    async def submit():
-        spawner.job_id = "14"
-        return "14"
-
-    spawner.submit_batch_script = submit
+    submits(spawner, "14")
     with pytest.raises(web.HTTPError) as e:
         run_start(spawner, ["PENDING \n", ""])
     assert e.value.status_code == 500
@@ -185,11 +187,7 @@ def test_a_job_that_ends_before_slurm_runs_it_is_told_to_the_user_with_its_log()
 def test_a_job_slurm_did_not_take_is_told_to_the_user():
     spawner = make_spawner()
 
-    async def submit():
-        spawner.job_id = ""
-        return ""
-
-    spawner.submit_batch_script = submit
+    submits(spawner, "")
     with pytest.raises(web.HTTPError) as e:
         run_start(spawner, ["PENDING \n"])
     assert e.value.jupyterhub_message.startswith("Slurm did not take your server's job: Jupyter batch job submission failure")
@@ -198,11 +196,7 @@ def test_a_job_slurm_did_not_take_is_told_to_the_user():
 def test_a_job_whose_server_reports_its_port_starts():
     spawner = make_spawner()
 
-    async def submit():
-        spawner.job_id = "13"
-        return "13"
-
-    spawner.submit_batch_script = submit
+    submits(spawner, "13")
     answers = ["RUNNING slurm-node1\n"]
 
     async def report_port():
