@@ -37,8 +37,8 @@ class TestModule:
             "octal_mode": is_octal_mode,
             "packages_installed": are_packages_installed,
             "port": is_port,
-            "python_requirements_met": are_python_requirements_met,
             "positive_int": is_positive_int,
+            "python_requirements_met": are_python_requirements_met,
             "slurm_partition": is_slurm_partition,
             "system_directory": is_system_directory,
         }
