@@ -30,6 +30,9 @@ HTTP_URL = re.compile(r"\Ahttps?://[^/\s]+(/\S*)?\Z")
 # A Debian package's name (Debian policy 5.6.1); anything else an apt task may be given (a
 # version, an architecture, a pattern, a .deb file) is left to apt to decide.
 DEB_NAME = re.compile(r"\A[a-z0-9][a-z0-9.+-]+\Z")
+# pip arguments that make it upgrade or reinstall what is already there (-U, --upgrade,
+# --force-reinstall, --upgrade-strategy, -I/--ignore-installed), alone or among short flags.
+PIP_REINSTALLS = re.compile(r"(?:^|\s)(?:--upgrade|--force-reinstall|--upgrade-strategy|--ignore-installed|-[a-zA-Z]*[UI])")
 # An absolute path on the managed host: no NUL, no line break.
 ABSOLUTE_PATH = re.compile(r"\A/[^\0\n\r]*\Z")
 # A file mode as chmod takes it, three octal digits with an optional leading 0 ("0750", "750").
@@ -148,13 +151,15 @@ def are_packages_installed(names, packages):
     return all(isinstance(n, str) and DEB_NAME.match(n) is not None and bool(packages.get(n)) for n in names)
 
 
-def are_python_requirements_met(requirements, installed):
+def are_python_requirements_met(requirements, installed, pip_args=""):
     """True when every one of requirements (pip's, such as ``jupyterhub==5.3.0`` or ``wheel``)
     is met by ``installed``, what a Python environment has (``{distribution name: version}``,
     read once per run), the way pip would find them already satisfied. A requirement pip
     must interpret (a URL, a path, extras, an environment marker) or a version that is not
-    PEP 440 counts as not met: pip decides. A role's pip task runs only when this is False,
-    as pip costs seconds a task even when everything is installed."""
+    PEP 440 counts as not met: pip decides. So do all of them when ``pip_args`` (the extra
+    arguments the pip task passes) ask pip to upgrade or reinstall what is there. A role's pip
+    task runs only when this is False, as pip costs seconds a task even when everything is
+    installed."""
     # Controller side only (test plugins): ansible-core requires packaging.
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.version import InvalidVersion, Version
@@ -162,6 +167,8 @@ def are_python_requirements_met(requirements, installed):
     if isinstance(requirements, str):
         requirements = [requirements]
     if not isinstance(installed, dict):
+        return False
+    if PIP_REINSTALLS.search(str(pip_args or "")):
         return False
     have = {re.sub(r"[-_.]+", "-", str(name)).lower(): version for name, version in installed.items()}
     for text in requirements:

@@ -181,3 +181,19 @@ DISTS = {"jupyterhub": "5.3.0", "jupyterlab": "4.4.10", "Jupyter_Server": "2.17.
 ])
 def test_python_requirements_met(requirements, installed, expected):
     assert TESTS["python_requirements_met"](requirements, installed) is expected
+
+
+@pytest.mark.parametrize("pip_args, expected", [
+    ("", True),
+    (None, True),
+    ("--index-url https://pypi.example.org/simple", True),
+    ("--no-cache-dir -q", True),
+    ("--upgrade", False),
+    ("-U", False),
+    ("-qU", False),
+    ("--index-url https://pypi.example.org/simple --force-reinstall", False),
+    ("--upgrade-strategy eager", False),
+    ("-I", False),
+])
+def test_python_requirements_are_left_to_pip_when_it_must_upgrade_or_reinstall(pip_args, expected):
+    assert TESTS["python_requirements_met"](["jupyterhub==5.3.0"], DISTS, pip_args) is expected
