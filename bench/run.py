@@ -14,8 +14,10 @@ bmjh-bench-*, ports on 127.0.0.1:19xxx, removed at the end (unless --keep):
             (sshd in the container, pipelining on)
     no-op   the site playbook again on the converged container (median of --repeat runs)
     baseline  bench/baseline.yml: gather facts + one debug task (the floor for a run)
-    hub     login -> JupyterLab for users one after another (p50, p95), many users at once
-            (successes, time until all are ready), kernel start + first execute (p50): ours
+    hub     login -> JupyterLab for users one after another (p50, p95), kernel start + first
+            execute (p50), the CPU-seconds each costs the machine; many users at once, each
+            logging in and running code in a kernel (successes, time until every kernel has
+            answered, CPU-seconds per user): ours
             through nginx over HTTPS, the guide's (bench/guide_install.sh) on its port 8000
 
 Downloads (apt archives, pip, npm) are cached in .cache/bench and mounted into every bench
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime
+import glob
 import json
 import math
 import os
@@ -227,7 +230,7 @@ def write_inventory(path: pathlib.Path, host: str, hostvars: dict, users: list[s
             # conda channels are not reachable here; the venv manager installs the same kernel.
             "shared_env_manager": "venv",
             # The bench logs its users in from one address (the Docker network's gateway),
-            # 20 at once: a classroom behind a NAT, which the login throttle lets through.
+            # 50 at once: a classroom behind a NAT, which the login throttle lets through.
             "reverse_proxy_login_exempt": ["172.16.0.0/12"],
         },
     }}
@@ -355,6 +358,27 @@ def spawn_log(container: str) -> list[float]:
     return [float(x) for x in re.findall(r"took ([0-9.]+) seconds to start", out)]
 
 
+def container_cpu_s(container: str) -> float | None:
+    """CPU-seconds the container's processes have used, from its cgroup (v1 or v2)."""
+    cid = docker("inspect", "-f", "{{.Id}}", container).stdout.strip()
+    for pattern, scale in ((f"/sys/fs/cgroup/cpuacct/**/{cid}/cpuacct.usage", 1e9),
+                           (f"/sys/fs/cgroup/**/*{cid}*/cpu.stat", 1e6)):
+        for path in glob.glob(pattern, recursive=True):
+            text = pathlib.Path(path).read_text()
+            value = text.split() if scale == 1e9 else re.findall(r"^usage_usec (\d+)$", text, re.M)
+            return int(value[0]) / scale
+    return None
+
+
+def per(delta: float | None, count: int) -> float | None:
+    return round(delta / count, 2) if delta is not None and count else None
+
+
+def cpu_since(container: str, before: float | None) -> float | None:
+    now = container_cpu_s(container)
+    return now - before if now is not None and before is not None else None
+
+
 def quantile(values: list[float], q: float) -> float | None:
     """Nearest-rank quantile (p95 of 10 values is the largest)."""
     if not values:
@@ -376,19 +400,24 @@ def measure_hub(label: str, target: hub.Target, seq_users: list[str], conc_users
 
     log(f"{label}: {len(seq_users)} users one after another")
     seq = []
+    cpu = container_cpu_s(target.container)
     for user in seq_users:
         seq.append(login_to_lab(target, user))
         log(f"{label}:   {user}: {seq[-1].get('ready_s', seq[-1].get('error'))}")
     ready = [r["ready_s"] for r in seq if "ready_s" in r]
+    # Everything the machine did for them: the hub, the proxies, the servers, the lab page.
+    cpu_login = per(cpu_since(target.container, cpu), len(ready))
 
     log(f"{label}: kernel start + first execute")
     kernels = []
+    cpu = container_cpu_s(target.container)
     for r in seq:
         if "ready_s" in r:
             try:
                 kernels.append(kernel_first_execute(r["session"], kernel))
             except (AssertionError, requests.RequestException, OSError) as exc:
                 log(f"{label}:   kernel for {r['user']} failed: {exc}")
+    cpu_kernel = per(cpu_since(target.container, cpu), len(kernels))
     stop_all([r["session"] for r in seq if "session" in r])
     spawns_seq = spawn_log(target.container)[spawns_before:]
 
@@ -396,16 +425,28 @@ def measure_hub(label: str, target: hub.Target, seq_users: list[str], conc_users
     barrier = threading.Barrier(len(conc_users))
 
     def one(user):
+        """Log in, get JupyterLab, start a kernel and run code in it: ready when it answers."""
         barrier.wait()
-        return login_to_lab(target, user)
+        t0 = time.monotonic()
+        r = login_to_lab(target, user)
+        if "ready_s" in r:
+            r["lab_s"] = r.pop("ready_s")
+            try:
+                r["kernel"] = kernel_first_execute(r["session"], kernel)
+                r["ready_s"] = round(time.monotonic() - t0, 3)
+            except (AssertionError, requests.RequestException, OSError, ValueError) as exc:
+                r["error"] = f"kernel: {type(exc).__name__}: {exc}"[:300]
+        return r
 
+    cpu = container_cpu_s(target.container)
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(len(conc_users)) as pool:
         conc = list(pool.map(one, conc_users))
     conc_wall = time.monotonic() - t0
+    cpu_conc = per(cpu_since(target.container, cpu), len(conc))
     ok = [r["ready_s"] for r in conc if "ready_s" in r]
     errors = sorted({r["error"] for r in conc if "error" in r})
-    stop_all([r["session"] for r in conc if "session" in r and "ready_s" in r])
+    stop_all([r["session"] for r in conc if "session" in r and "lab_s" in r])
     spawns_conc = spawn_log(target.container)[spawns_before + len(spawns_seq):]
     log(f"{label}: {len(ok)}/{len(conc)} ready, all within {max(ok) if ok else '-'} s; errors: {errors or 'none'}")
 
@@ -424,6 +465,10 @@ def measure_hub(label: str, target: hub.Target, seq_users: list[str], conc_users
         "kernel_first_execute_s": [k["total_s"] for k in kernels],
         "kernel_first_execute_p50_s": quantile([k["total_s"] for k in kernels], 0.5),
         "kernel_start_p50_s": quantile([k["start_s"] for k in kernels], 0.5),
+        "cpu_per_login_s": cpu_login,
+        "cpu_per_kernel_s": cpu_kernel,
+        "concurrent_cpu_per_user_s": cpu_conc,
+        "concurrent_lab_last_s": max((r["lab_s"] for r in conc if "lab_s" in r), default=None),
         "concurrent_users": len(conc),
         "concurrent_ready": len(ok),
         "concurrent_failures": len(conc) - len(ok),
@@ -474,9 +519,9 @@ def evaluate(res: dict) -> list[dict]:
         t.append({"target": "login->lab p50 <= 0.5 x guide's", "value": f"{r} x", "met": r is not None and r <= 0.5})
         t.append({"target": f"{ours['concurrent_users']} users at once: 0 failures",
                   "value": f"{ours['concurrent_failures']} failed", "met": ours["concurrent_failures"] == 0})
-        t.append({"target": f"{ours['concurrent_users']} users at once: all ready within 30 s",
+        t.append({"target": f"{ours['concurrent_users']} users at once: every kernel answers within 60 s",
                   "value": fmt(ours["concurrent_last_ready_s"]),
-                  "met": ours["concurrent_all_ready_s"] is not None and ours["concurrent_all_ready_s"] <= 30})
+                  "met": ours["concurrent_all_ready_s"] is not None and ours["concurrent_all_ready_s"] <= 60})
         r = ratio(ours["kernel_first_execute_p50_s"], guide["kernel_first_execute_p50_s"])
         t.append({"target": "kernel start + execute p50 <= guide's", "value": f"{r} x",
                   "met": r is not None and r <= 1})
@@ -526,9 +571,20 @@ def table(res: dict) -> str:
         c = o["concurrent_users"]
         rows.append((f"{c} users at once: ready / failed", f"{o['concurrent_ready']} / {o['concurrent_failures']}",
                      f"{g['concurrent_ready']} / {g['concurrent_failures']}", ""))
-        rows.append((f"{c} users at once: time until the last one is ready", fmt(o["concurrent_last_ready_s"]),
+        rows.append((f"{c} users at once: time until the last one's kernel answers", fmt(o["concurrent_last_ready_s"]),
                      fmt(g["concurrent_last_ready_s"]),
                      f"{ratio(o['concurrent_last_ready_s'], g['concurrent_last_ready_s'])} x"))
+        rows.append((f"{c} users at once: half of them had their kernel's answer after (p50)", fmt(o["concurrent_p50_s"]),
+                     fmt(g["concurrent_p50_s"]), f"{ratio(o['concurrent_p50_s'], g['concurrent_p50_s'])} x"))
+        rows.append((f"{c} users at once: CPU per user (login, lab, kernel, code)",
+                     fmt(o.get("concurrent_cpu_per_user_s"), " CPU-s"), fmt(g.get("concurrent_cpu_per_user_s"), " CPU-s"),
+                     f"{ratio(o.get('concurrent_cpu_per_user_s'), g.get('concurrent_cpu_per_user_s'))} x"))
+        rows.append(("CPU per login -> JupyterLab, one after another (the whole machine)",
+                     fmt(o.get("cpu_per_login_s"), " CPU-s"), fmt(g.get("cpu_per_login_s"), " CPU-s"),
+                     f"{ratio(o.get('cpu_per_login_s'), g.get('cpu_per_login_s'))} x"))
+        rows.append(("CPU per kernel start + first execute",
+                     fmt(o.get("cpu_per_kernel_s"), " CPU-s"), fmt(g.get("cpu_per_kernel_s"), " CPU-s"),
+                     f"{ratio(o.get('cpu_per_kernel_s'), g.get('cpu_per_kernel_s'))} x"))
         rows.append(("  of which: progress says ready -> JupyterLab page (OAuth), p50", fmt(o["lab_page_p50_s"]),
                      fmt(g["lab_page_p50_s"]), f"{ratio(o['lab_page_p50_s'], g['lab_page_p50_s'])} x"))
         rows.append(("kernel start (REST POST), p50", fmt(o["kernel_start_p50_s"]), fmt(g["kernel_start_p50_s"]),
@@ -599,7 +655,8 @@ def main() -> int:
     ap.add_argument("--only", default="raw,docker,ssh,guide,hub",
                     help="stages, comma-separated: raw, docker, ssh, guide, hub (default: all)")
     ap.add_argument("--seq-users", type=int, default=10, help="users logging in one after another (default 10)")
-    ap.add_argument("--conc-users", type=int, default=20, help="users logging in at once (default 20)")
+    ap.add_argument("--conc-users", type=int, default=50,
+                    help="users logging in at once, each then running code in a kernel (default 50)")
     ap.add_argument("--repeat", type=int, default=3, help="no-op and baseline runs each, median taken (default 3)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 + 2 users, 1 repeat, no SSH")
     ap.add_argument("--keep", action="store_true", help="leave the containers running (for --only hub etc.)")

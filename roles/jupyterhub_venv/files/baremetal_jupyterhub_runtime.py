@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import json
 import os
+import pwd
 import sys
 
 
@@ -26,41 +27,176 @@ def read_env_value(path, key):
     raise RuntimeError(f"{key} is not set in {path}")
 
 
-def waits_for_port(base, interval=0.05, poll_every=10):
-    """A subclass of the spawner class `base` whose start() returns once the new server
-    accepts connections.
+def listening_uids(port, proc_net="/proc/net"):
+    """The uids that own a socket listening on TCP `port` (any address, IPv4 or IPv6), from
+    the kernel's socket tables. Another account cannot listen under a user's uid."""
+    uids = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(proc_net, table), encoding="ascii") as f:
+                next(f, None)  # the header
+                for line in f:
+                    fields = line.split()
+                    # local_address is ADDR:PORT in hex; state 0A is LISTEN; the 8th field is the uid
+                    if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:
+                        uids.add(int(fields[7]))
+        except FileNotFoundError:
+            continue
+    return uids
 
-    The hub checks a started server at random intervals that grow to 5 s
-    (jupyterhub.utils.exponential_backoff), so a server that listens after 2.5 s is often
-    noticed seconds later. Connecting every `interval` seconds here lets the hub's first
-    check find it up. Spawner.start_timeout bounds this wait as it bounds start(). A server
-    that exits never listens: every `poll_every` tries the spawner is polled, and a server
-    that is gone is left to the hub's own checks.
+
+def _account_uid(name):
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return None
+
+
+def waits_for_port(base, interval=0.05, poll_every=10, attempts=2, proc_net="/proc/net", at_once=0):
+    """A subclass of the spawner class `base` whose start() returns once the user's own new
+    server accepts connections, on a port that no one else holds, with at most `at_once`
+    servers starting at the same time (0: one per CPU the hub may use).
+
+    - The hub checks a started server at random intervals that grow to 5 s
+      (jupyterhub.utils.exponential_backoff), so a server that listens after 2.5 s is often
+      noticed seconds later. Connecting every `interval` seconds here lets the hub's first
+      check find it up. Spawner.start_timeout bounds this wait as it bounds start().
+    - The spawners pick the server's port (jupyterhub.utils.random_port) seconds before the
+      server binds it, and every kernel, and every other program on the machine, picks its
+      ports from the same range in the meantime. With 50 users starting at once, one server
+      in a few runs found its port taken, exited, and the hub, which only connects, routed
+      the user to whatever held it. So the listener must belong to the user's account (the
+      kernel's socket table says whose it is): a port held by another account, or a server
+      that exits before it listens (polled every `poll_every` tries), is stopped and started
+      again on a new port, `attempts` times in all; then the start fails with the reason.
+    - A server start is about a second of CPU. Fifty started at once share the CPUs, and all
+      of them were ready only at the end (38 s on 2 cores), each costing more CPU than alone.
+      Started a few at a time, the first users get their server within seconds, and the
+      last no later. The others wait in line; their progress says how many are ahead.
     """
+    size = at_once or len(os.sched_getaffinity(0))
+    starting = asyncio.Semaphore(size)
+    waiting = []  # who waits, in order
 
-    async def start(self):
-        started = await base.start(self)
-        if not isinstance(started, tuple):
-            return started
-        ip, port = started
-        attempt = 0
+    async def own_server_listens(self, ip, port, uid):
+        """None once the user's server listens on `port`; else why not."""
+        tries = 0
         while True:
             try:
                 writer = (await asyncio.open_connection(ip or "127.0.0.1", port))[1]
             except OSError:
-                attempt += 1
-                if attempt % poll_every == 0 and await self.poll() is not None:
-                    return started
+                tries += 1
+                if tries % poll_every == 0 and await self.poll() is not None:
+                    return "the server exited before it accepted connections"
                 await asyncio.sleep(interval)
-            else:
-                writer.close()
-                await writer.wait_closed()
-                return started
+                continue
+            writer.close()
+            await writer.wait_closed()
+            owners = listening_uids(port, proc_net)
+            if uid is None or owners == {uid}:
+                return None
+            if owners:
+                return f"port {port} is held by another account's program (uid {min(owners - {uid})})"
+            await asyncio.sleep(interval)  # the listener closed again: look once more
 
-    return type(base.__name__ + "WaitingForPort", (base,), {"start": start})
+    async def start_own_server(self):
+        chosen_port = self.port  # 0 unless the admin fixed one: then every attempt uses it
+        uid = _account_uid(self.user.name)
+        for attempt in range(1, attempts + 1):
+            started = await base.start(self)
+            if not isinstance(started, tuple):
+                return started
+            why = await own_server_listens(self, *started, uid)
+            if why is None:
+                return started
+            self.log.warning("%s's server, start %d of %d: %s", self.user.name, attempt, attempts, why)
+            await self.stop(now=True)
+            self.port = chosen_port
+        from tornado import web
+
+        message = f"Your server did not start: {why} ({attempts} tries)."
+        error = web.HTTPError(500, "%s", message)
+        error.jupyterhub_message = message
+        raise error
+
+    async def start(self):
+        waiting.append(self)
+        try:
+            async with starting:
+                waiting.remove(self)
+                return await start_own_server(self)
+        finally:
+            if self in waiting:  # cancelled while waiting (the hub's start_timeout)
+                waiting.remove(self)
+
+    async def progress(self):
+        """The hub's progress events (the spawn-pending page): the place in line, if any."""
+        said = None
+        while self in waiting:
+            ahead = waiting.index(self) + size
+            message = f"Waiting for {ahead} other server start{'s' if ahead > 1 else ''} before yours"
+            if message != said:
+                yield {"progress": 10, "message": message}
+                said = message
+            await asyncio.sleep(0.5)
+        async for event in base.progress(self):
+            yield event
+
+    return type(base.__name__ + "WaitingForPort", (base,), {"start": start, "progress": progress})
 
 
 # --- Users' servers --------------------------------------------------------------------
+# The longest path a Unix socket may have (sun_path is 108 bytes, with its final NUL).
+UNIX_SOCKET_PATH_MAX = 107
+
+
+def kernel_transport(argv, connection_file):
+    """How a kernel started by `argv` should talk to its server: "ipc" (Unix sockets next to
+    its connection file, in the user's private runtime folder) for IPython kernels, "tcp"
+    (ports on 127.0.0.1) for the rest.
+
+    Over TCP, each kernel takes five ports that the server picks (bind to port 0, close, hand
+    the number over) moments before the kernel binds them. Fifty users starting kernels at
+    once pick hundreds of ports from the one range the whole machine shares; a kernel whose
+    port another process took in between cannot start, and its restarts get the same ports:
+    the kernel never answers ("Timeout waiting for kernel_info reply"). Unix sockets have no
+    such race, and no other account can even connect to them. ipykernel speaks both; other
+    kernels (IRkernel, ...) may speak only TCP. A socket path too long for the kernel
+    (deep home folders, long names) keeps TCP."""
+    speaks_ipc = any(os.path.basename(str(arg)) in ("ipykernel_launcher", "ipykernel") for arg in argv or ())
+    longest = os.path.splitext(connection_file or "")[0] + "-ipc-99"
+    if speaks_ipc and connection_file and len(os.fsencode(longest)) <= UNIX_SOCKET_PATH_MAX:
+        return "ipc"
+    return "tcp"
+
+
+def _ipc_kernel_manager():
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(ServerKernelManager):
+        """jupyter_server's kernel manager, with kernel_transport()'s choice as the default
+        transport (a user's own config of KernelManager.transport still wins)."""
+
+        @default("transport")
+        def _default_transport(self):
+            try:
+                argv = self.kernel_spec.argv
+            except Exception:  # no such kernel: starting it fails anyway, with its own error
+                return "tcp"
+            return kernel_transport(argv, self.connection_file)
+
+    return IPCKernelManager
+
+
+def __getattr__(name):
+    """IPCKernelManager, built on first use: only users' servers import jupyter_server."""
+    if name == "IPCKernelManager":
+        globals()[name] = _ipc_kernel_manager()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def xsrf_cookie_kwargs(environ):
     """The options of a server's own _xsrf cookie: those the hub gives its cookies
     (SameSite, and Secure on an HTTPS site), which the hub hands each server in
