@@ -162,12 +162,38 @@ def kernel_transport(argv, connection_file):
     the kernel never answers ("Timeout waiting for kernel_info reply"). Unix sockets have no
     such race, and no other account can even connect to them. ipykernel speaks both; other
     kernels (IRkernel, ...) may speak only TCP. A socket path too long for the kernel
-    (deep home folders, long names) keeps TCP."""
+    (deep home folders, long names), or a runtime folder on a file system that holds no
+    sockets (SMB homes), keeps TCP."""
     speaks_ipc = any(os.path.basename(str(arg)) in ("ipykernel_launcher", "ipykernel") for arg in argv or ())
     longest = os.path.splitext(connection_file or "")[0] + "-ipc-99"
-    if speaks_ipc and connection_file and len(os.fsencode(longest)) <= UNIX_SOCKET_PATH_MAX:
+    if (speaks_ipc and connection_file and len(os.fsencode(longest)) <= UNIX_SOCKET_PATH_MAX
+            and holds_unix_sockets(os.path.dirname(connection_file))):
         return "ipc"
     return "tcp"
+
+
+_HOLDS_SOCKETS = {}
+
+
+def holds_unix_sockets(folder):
+    """Whether a Unix socket can be bound in `folder` (asked once per folder, by binding one)."""
+    if folder not in _HOLDS_SOCKETS:
+        import socket
+        import uuid
+
+        path = os.path.join(folder, f".bmjh-socket-check-{uuid.uuid4().hex[:8]}")
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.bind(path)
+            _HOLDS_SOCKETS[folder] = True
+        except OSError:
+            _HOLDS_SOCKETS[folder] = False
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    return _HOLDS_SOCKETS[folder]
 
 
 def _ipc_kernel_manager():

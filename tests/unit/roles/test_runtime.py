@@ -253,6 +253,9 @@ def test_the_pinned_jupyterhubs_spawners_still_fit():
             assert inspect.iscoroutinefunction(method), (cls, method)
     source = inspect.getsource(LocalProcessSpawner.start)
     assert "return (self.ip or '127.0.0.1', self.port)" in source
+    # The place in line is told through progress(), which the hub iterates while the spawn is pending.
+    assert inspect.isasyncgenfunction(Spawner.progress)
+    assert "self.progress()" in inspect.getsource(Spawner._generate_progress)
     # A start given up for another port resets self.port to what it was (0): a new one is picked.
     assert "if self.port == 0:\n            self.port = random_port()" in source
     waiting = runtime.waits_for_port(LocalProcessSpawner)
@@ -273,8 +276,18 @@ def test_the_pinned_jupyterhubs_spawners_still_fit():
      "fddb5822-084d-4c04-8aef-911182b915ea.json", "tcp"),
     (["python", "-m", "ipykernel_launcher"], "", "tcp"),
 ])
-def test_kernel_transport(argv, connection_file, transport):
+def test_kernel_transport(argv, connection_file, transport, monkeypatch):
+    monkeypatch.setattr(runtime, "holds_unix_sockets", lambda folder: True)
     assert runtime.kernel_transport(argv, connection_file) == transport
+
+
+def test_a_runtime_folder_that_holds_no_sockets_keeps_tcp(tmp_path, monkeypatch):
+    assert runtime.holds_unix_sockets(str(tmp_path)) and not list(tmp_path.iterdir()), "the check leaves nothing behind"
+    assert runtime.kernel_transport(["python", "-m", "ipykernel_launcher"], str(tmp_path / "kernel-1.json")) == "ipc"
+    # A folder where no socket can be bound: one that does not exist stands in for an SMB home.
+    missing = tmp_path / "missing"
+    assert not runtime.holds_unix_sockets(str(missing))
+    assert runtime.kernel_transport(["python", "-m", "ipykernel_launcher"], str(missing / "kernel-1.json")) == "tcp"
 
 
 def test_the_longest_path_taken_is_one_a_socket_can_bind(tmp_path):
