@@ -63,9 +63,9 @@ def waits_for_port(base, interval=0.05, poll_every=10, attempts=2, proc_net="/pr
       check find it up. Spawner.start_timeout bounds this wait as it bounds start().
     - The spawners pick the server's port (jupyterhub.utils.random_port) seconds before the
       server binds it, and every kernel, and every other program on the machine, picks its
-      ports from the same range in the meantime. With 50 users starting at once, one server
-      in a few runs found its port taken, exited, and the hub, which only connects, routed
-      the user to whatever held it. So the listener must belong to the user's account (the
+      ports from the same range in the meantime. In a run of 50 users starting at once, one
+      server found its port taken, exited, and the hub, which only connects, routed the user
+      to whatever held it. So the listener must belong to the user's account (the
       kernel's socket table says whose it is): a port held by another account, or a server
       that exits before it listens (polled every `poll_every` tries), is stopped and started
       again on a new port, `attempts` times in all; then the start fails with the reason.
