@@ -140,7 +140,7 @@ def is_slurm_partition(value):
 
 def are_packages_installed(names, packages):
     """True when every one of names (a package name or a list of them) is installed according
-    to ``packages``, the package facts (``ansible_facts.packages``, gathered once per play).
+    to ``packages``, the package facts (in ``ansible_facts.packages``' shape, read once per play).
     A name that is not a plain package name (``nginx=1.22*``, ``nginx:amd64``, ``./x.deb``)
     counts as not installed: apt decides. A role's package task runs only when this is False,
     since apt costs about a second a task even when it has nothing to do."""
