@@ -14,6 +14,7 @@ __metaclass__ = type
 import hashlib
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.baremetal.jupyterhub.plugins.plugin_utils.quick import run_python
@@ -115,8 +116,9 @@ class ActionModule(ActionBase):
         0.05 s), or, where that cannot run, by the module (about 0.2 s)."""
         answer = run_python(self, task_vars, file_state, steps)
         if answer is not None and ("results" in answer or answer.get("failed")):
-            return answer
-        return self._execute_module(module_name=MODULE, module_args={"files": steps}, task_vars=task_vars)
+            return dict(answer, checked_by="command")
+        return dict(self._execute_module(module_name=MODULE, module_args={"files": steps}, task_vars=task_vars),
+                    checked_by="module")
 
     def _run_step(self, kind, args, task_vars):
         if kind == "file":
@@ -131,7 +133,7 @@ class ActionModule(ActionBase):
         if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
             raise AnsibleActionFail("%s: files must be a list of steps (dicts)" % MODULE)
         try:
-            steps = [step for step in steps if step.get("enabled", True) not in (False, "false", "False", "no")]
+            steps = [step for step in steps if boolean(step.get("enabled", True), strict=False)]
             plan = []
             for step in steps:
                 kind = step_kind(step)
@@ -165,7 +167,7 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg="%s (%s): %s" % (path, kind, step_result.get("msg", "failed")))
                 break
         self._remove_tmp_path(self._connection._shell.tmpdir)
-        result.update(changed=any(r.get("changed") for r in results), results=results)
+        result.update(changed=any(r.get("changed") for r in results), results=results, checked_by=probe["checked_by"])
         if diffs:
             result["diff"] = diffs
         return result

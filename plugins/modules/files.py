@@ -82,6 +82,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+checked_by:
+  description:
+    - How the host was asked which steps are already right. V(command) is one command run by the host's Python
+      (the Python Ansible runs modules with); V(module) is this module, where that Python is not known.
+  returned: always
+  type: str
+  sample: command
 results:
   description:
     - One entry per step that is enabled, in order. A step that ran returns what its builtin module returns
