@@ -23,7 +23,7 @@ from ansible_collections.baremetal.jupyterhub.plugins.plugin_utils.quick import 
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("argv", "cmd", "executable"))
+    _VALID_ARGS = frozenset(("argv", "cmd", "executable", "stdin"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars or {})
@@ -41,7 +41,8 @@ class ActionModule(ActionBase):
         environment = self._compute_environment_string()
         if environment:
             command = "%s %s" % (environment.strip(), command)
-        rc, stdout, stderr = run_quick(self, command)
+        stdin = self._task.args.get("stdin")
+        rc, stdout, stderr = run_quick(self, command, stdin=stdin.encode("utf-8") if stdin else None)
         stdout, stderr = stdout.rstrip("\r\n"), stderr.rstrip("\r\n")
         result.update(
             changed=False, cmd=argv if argv is not None else cmd, rc=rc,

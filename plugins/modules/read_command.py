@@ -47,6 +47,11 @@ options:
       - The shell that runs O(cmd), such as C(/bin/bash) for C(set -o pipefail).
     type: path
     default: /bin/sh
+  stdin:
+    description:
+      - Text the command reads on its standard input, such as a script for C(python3 -).
+      - Without it, the command reads an empty line.
+    type: str
 notes:
   - The task's C(environment) is set for the command.
 seealso:
@@ -103,13 +108,13 @@ def main():
     # Run as a module (without the action plugin) it does the same, with a module's cost.
     module = AnsibleModule(
         argument_spec={"argv": {"type": "list", "elements": "str"}, "cmd": {"type": "str"},
-                       "executable": {"type": "path", "default": "/bin/sh"}},
+                       "executable": {"type": "path", "default": "/bin/sh"}, "stdin": {"type": "str"}},
         required_one_of=[("argv", "cmd")],
         mutually_exclusive=[("argv", "cmd")],
         supports_check_mode=True,
     )
     args = module.params["argv"] or [module.params["executable"], "-c", module.params["cmd"]]
-    rc, out, err = module.run_command(args)
+    rc, out, err = module.run_command(args, data=module.params["stdin"] or "\n", binary_data=bool(module.params["stdin"]))
     out, err = out.rstrip("\r\n"), err.rstrip("\r\n")
     result = {"changed": False, "cmd": module.params["argv"] or module.params["cmd"], "rc": rc, "stdout": out,
               "stderr": err, "stdout_lines": out.splitlines(), "stderr_lines": err.splitlines()}

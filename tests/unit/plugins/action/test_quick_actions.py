@@ -53,9 +53,15 @@ PLAY = """
       register: missing
       failed_when: false
 
+    - name: Run a program given on standard input
+      baremetal.jupyterhub.read_command:
+        argv: ["{python}", "-", "an argument"]
+        stdin: "import sys; print(sys.argv[1:])"
+      register: piped
+
     - name: Keep what the tasks registered
       ansible.builtin.copy:
-        content: "{{{{ {{'written': written, 'read': read, 'missing': missing}} | to_json }}}}"
+        content: "{{{{ {{'written': written, 'read': read, 'missing': missing, 'piped': piped}} | to_json }}}}"
         dest: "{{{{ out }}}}/registered.json"
         mode: "0644"
       check_mode: false
@@ -128,6 +134,8 @@ def test_read_command_returns_what_the_command_printed(tmp_path):
     assert missing["stdout_lines"] == [str(tmp_path / "etc")] or missing["stdout_lines"] == []
     assert "\r" not in missing["stdout"] + missing["stderr"]
     assert "/nonexistent-bmjh" in missing["stderr"] and "/nonexistent-bmjh" not in missing["stdout"]
+
+    assert result["piped"]["stdout"] == "['an argument']"
 
     result, _ = play(tmp_path)
     assert result["read"]["rc"] == 0 and result["read"]["stdout"] == "value = 1"
