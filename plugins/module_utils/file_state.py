@@ -88,13 +88,14 @@ def _owned_right(info, args):
 
 def _file_state(args, info, path):
     state = args.get("state")
+    times = (args.get("access_time"), args.get("modification_time"))
+    if any(time not in (None, "preserve") for time in times):
+        return "times are set"
     if state == "touch":
         # Only a touch that keeps both times is a no-op on a file that is there.
-        if args.get("access_time") != "preserve" or args.get("modification_time") != "preserve":
+        if times != ("preserve", "preserve"):
             return "touch changes the file's times"
         state = "file"
-    elif args.get("access_time") is not None or args.get("modification_time") is not None:
-        return "times are set"
     if state == "absent":
         return "present"
     if state == "link":
