@@ -606,10 +606,13 @@ def targets_table(res: dict) -> str:
 
 
 def noop_profile(res: dict, n: int = 12) -> str:
-    s = res.get("site", {}).get("docker") or res.get("site", {}).get("ssh")
+    # The SSH run is the one the target is set for; docker where SSH was not run.
+    conn = "ssh" if res.get("site", {}).get("ssh") else "docker"
+    s = res.get("site", {}).get(conn)
     if not s:
         return ""
-    lines = [f"Slowest tasks of the median no-op run (docker connection; all tasks together "
+    via = "SSH, pipelining" if conn == "ssh" else "docker connection"
+    lines = [f"Slowest tasks of the median no-op run ({via}; all tasks together "
              f"{s['noop_task_sum_s']:.1f} s of {s['noop_median_s']:.1f} s wall clock, "
              f"{s['noop_recap'].get('ok', '?')} ok, {s['noop_recap'].get('skipped', '?')} skipped):", "",
              "| task | s |", "|---|---|"]
