@@ -88,7 +88,7 @@ def play(tmp_path: pathlib.Path, *args: str, value: str = "1", validate: str = "
 
 
 def test_first_run_writes_second_run_changes_nothing_without_a_module(tmp_path):
-    first, _ = play(tmp_path)
+    first, dummy = play(tmp_path)
     assert first["written"]["changed"] is True
     assert [r["ran"] for r in first["written"]["results"]] == [True, True, True, True, False]
     assert (tmp_path / "etc" / "app.conf").read_text() == "value = 1\n"
@@ -96,7 +96,7 @@ def test_first_run_writes_second_run_changes_nothing_without_a_module(tmp_path):
     assert not (tmp_path / "etc" / "never").exists()
     assert oct((tmp_path / "etc" / "banned.conf").stat().st_mode & 0o777) == "0o600"
 
-    second, _ = play(tmp_path)
+    second, dummy = play(tmp_path)
     assert second["written"]["changed"] is False
     assert [r["ran"] for r in second["written"]["results"]] == [False] * 5
     assert second["written"]["checked_by"] == "command"
@@ -114,7 +114,7 @@ def test_check_mode_and_diff_tell_what_would_change_and_change_nothing(tmp_path)
 
 
 def test_a_step_that_fails_stops_the_task_and_says_which_file(tmp_path):
-    result, _ = play(tmp_path, validate="false %s")
+    result, dummy = play(tmp_path, validate="false %s")
     written = result["written"]
     assert written["failed"] is True
     assert written["msg"].startswith(f"{tmp_path}/etc/app.conf (template): ")
@@ -125,7 +125,7 @@ def test_a_step_that_fails_stops_the_task_and_says_which_file(tmp_path):
 
 
 def test_read_command_returns_what_the_command_printed(tmp_path):
-    result, _ = play(tmp_path, "--check")
+    result, dummy = play(tmp_path, "--check")
     # In check mode too: it only reads (the template is not written in check mode).
     assert result["read"]["rc"] == 1 and "No such file" in result["read"]["stderr"]
     missing = result["missing"]
@@ -137,7 +137,7 @@ def test_read_command_returns_what_the_command_printed(tmp_path):
 
     assert result["piped"]["stdout"] == "['an argument']"
 
-    result, _ = play(tmp_path)
+    result, dummy = play(tmp_path)
     assert result["read"]["rc"] == 0 and result["read"]["stdout"] == "value = 1"
     assert result["missing"]["stdout_lines"] == [str(tmp_path / "etc")]
 
