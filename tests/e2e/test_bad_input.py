@@ -85,6 +85,13 @@ CASES = [
      ["jupyterhub_hub_user: jupyterhub", "needs jupyterhub_venv_spawner: local"]),
     ("hub-account-not-a-system-account", {"jupyterhub_hub_user": "nobody", "jupyterhub_venv_spawner": "local"},
      ["jupyterhub_hub_user: nobody", "UID 65534"]),
+    # The unprivileged hub's sudo rule would reach system accounts.
+    ("unprivileged-hub-lets-everyone-in", {"jupyterhub_hub_user": "jupyterhub", "jupyterhub_venv_spawner": "local",
+                                           "jupyterhub_venv_allow_all": True},
+     ["jupyterhub_venv_allow_all: true with an unprivileged hub", "system accounts included"]),
+    ("unprivileged-hub-with-a-system-account", {"jupyterhub_hub_user": "jupyterhub", "jupyterhub_venv_spawner": "local",
+                                                "jupyterhub_venv_allowed_users": ["alice", "www-data"]},
+     ["include root or system accounts", "www-data:33"]),
 ]
 
 

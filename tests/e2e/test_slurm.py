@@ -54,21 +54,33 @@ def progress_events(session: HubSession, timeout: float) -> list[dict]:
 
 
 def test_the_hub_may_submit_and_cancel_as_its_users_and_nothing_else(target):
-    """The unprivileged hub's sudo rules: sbatch (keeping the server's variables) and scancel
-    of a job number, as the hub's users; not another command, not as root or slurm."""
+    """The unprivileged hub's sudo rules: sbatch (keeping the job's variables by name) and
+    scancel of one job number, as the hub's users; not another command, not as root, slurm,
+    munge or any other system account, no variable of the hub's choosing."""
 
     def as_hub(*argv):
         return target.exec("runuser", "-u", "jupyterhub", "--", "sudo", "-n", *argv, check=False)
 
     assert "sudo:" not in as_hub("-u", "alice", "/usr/bin/scancel", "999999").stderr
+    # The job's variables pass, by name (what the Slurm spawner runs).
+    kept = as_hub("--preserve-env=JUPYTERHUB_API_TOKEN,JUPYTERHUB_API_URL", "-u", "alice", "/usr/bin/sbatch", "--parsable")
+    assert "sudo:" not in kept.stderr, kept.stderr
     refused = [
         ("-u", "alice", "/usr/bin/id"),
         ("-u", "alice", "/bin/sh", "-c", "id"),
         ("-u", "alice", "/usr/bin/scancel", "--user=bob"),
+        ("-u", "alice", "/usr/bin/scancel", "1", "--signal=KILL"),
+        ("-u", "alice", "/usr/bin/scancel", "1 --signal=KILL"),
         ("-u", "alice", "/usr/bin/sbatch", "--wrap", "id"),
         ("-E", "-u", "alice", "/usr/bin/scancel", "1"),
+        ("-E", "-u", "alice", "/usr/bin/sbatch", "--parsable"),
+        ("-u", "alice", "LD_PRELOAD=/tmp/x.so", "/usr/bin/sbatch", "--parsable"),
+        ("--preserve-env=LD_PRELOAD", "-u", "alice", "/usr/bin/sbatch", "--parsable"),
         ("-u", "root", "/usr/bin/sbatch", "--parsable"),
+        ("-u", "#0", "/usr/bin/sbatch", "--parsable"),
         ("-u", "slurm", "/usr/bin/sbatch", "--parsable"),
+        ("-u", "munge", "/usr/bin/sbatch", "--parsable"),
+        ("-u", "www-data", "/usr/bin/sbatch", "--parsable"),
         ("-u", "jupyterhub", "/usr/bin/sbatch", "--parsable"),
     ]
     for argv in refused:
@@ -76,8 +88,8 @@ def test_the_hub_may_submit_and_cancel_as_its_users_and_nothing_else(target):
         refusal = "sudo:" in r.stderr or "is not allowed to" in r.stderr
         assert r.returncode != 0 and refusal, f"sudo {' '.join(argv)}: {r.returncode} {r.stderr}"
     rules = [line.strip() for line in as_hub("-l").stdout.splitlines() if line.startswith("    (")]
-    assert rules == ["(alice, bob, carol, mallory) SETENV: NOPASSWD: /usr/bin/sbatch --parsable",
-                     "(alice, bob, carol, mallory) NOSETENV: NOPASSWD: /usr/bin/scancel [0-9]*"], rules
+    assert rules == ["(alice, bob, carol, mallory, !root, !#0) NOSETENV: NOPASSWD: /usr/bin/sbatch --parsable",
+                     "(alice, bob, carol, mallory, !root, !#0) NOSETENV: NOPASSWD: /usr/bin/scancel ^[0-9]+$"], rules
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +132,52 @@ def test_start_in_the_form_gives_a_job_on_a_node_and_a_kernel_there(target, alic
     with open(ARTIFACTS / "slurm-timing.txt", "a", encoding="utf-8") as f:
         f.write(line)
     print(line)
+
+
+MARKER = "/var/lib/jupyterhub/bmjh-port-report-injected"
+POLL_INTERVAL = 5  # c.Spawner.poll_interval in molecule/slurm
+
+# Run in alice's kernel, in her job on a node: POST each body to the port-report route with
+# her server's own token, straight to the hub (JUPYTERHUB_API_URL) and through nginx.
+REPORT_CODE = """
+import json, os, ssl, urllib.request, urllib.error
+token, api = os.environ["JUPYTERHUB_API_TOKEN"], os.environ["JUPYTERHUB_API_URL"]
+answers = []
+for base in (api, "https://127.0.0.1/jupyter/hub/api"):
+    for body in BODIES:
+        request = urllib.request.Request(base + "/batchspawner", data=json.dumps(body).encode(), method="POST",
+                                         headers={"Authorization": "token " + token, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30, context=ssl._create_unverified_context()) as r:
+                answers.append([base, body, r.status, r.read().decode()])
+        except urllib.error.HTTPError as e:
+            answers.append([base, body, e.code, e.read().decode()])
+print(json.dumps(answers))
+"""
+
+
+def test_a_running_server_may_report_a_port_and_nothing_else(target, alice):
+    """From the job itself, with the server's own token: batchspawner's route took any key of
+    the spawner (exec_prefix ran through the hub's shell at its next poll). Now every key but a
+    port, and a port once the server runs, gets 400, and nothing runs."""
+    target.exec("rm", "-f", MARKER)
+    bodies = [{"exec_prefix": f"touch {MARKER};"}, {"batch_query_cmd": f"touch {MARKER}"},
+              {"job_id": f"1; touch {MARKER}"}, {"port": 4567, "exec_prefix": f"touch {MARKER};"}, {"port": 4567}]
+    kernel = Kernel(alice, "python3")
+    try:
+        answers = json.loads(kernel.execute(REPORT_CODE.replace("BODIES", json.dumps(bodies))))
+    finally:
+        kernel.shutdown()
+    assert len(answers) == 2 * len(bodies)
+    for base, body, status, text in answers:
+        assert status == 400, f"{base} {body}: {status} {text}"
+    assert "reports its port and nothing else" in answers[0][3] and "the server is not starting" in answers[4][3]
+    # Two of the hub's polls of alice's job later: no command ran, her server still answers.
+    time.sleep(2 * POLL_INTERVAL + 2)
+    assert target.exec("test", "-e", MARKER, check=False).returncode != 0, "the hub ran the injected command"
+    assert alice.server() and alice.server()["ready"]
+    log = target.exec("journalctl", "-u", "jupyterhub.service", "--since=-5min", "-o", "cat").stdout
+    assert log.count("Port report refused for alice") >= len(answers), log[-3000:]
 
 
 def test_a_hub_restart_leaves_the_jobs_server_reachable(target, alice):

@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import pwd
+import re
 import sys
 
 
@@ -25,6 +26,15 @@ def read_env_value(path, key):
             if sep and name == key:
                 return value
     raise RuntimeError(f"{key} is not set in {path}")
+
+
+def user_facing_error(message):
+    """A 500 whose message JupyterHub shows the user (spawn page, progress, error page)."""
+    from tornado import web
+
+    error = web.HTTPError(500, "%s", message)
+    error.jupyterhub_message = message
+    return error
 
 
 def listening_uids(port, proc_net="/proc/net"):
@@ -112,12 +122,7 @@ def waits_for_port(base, interval=0.05, poll_every=10, attempts=2, proc_net="/pr
             self.log.warning("%s's server, start %d of %d: %s", self.user.name, attempt, attempts, why)
             await self.stop(now=True)
             self.port = chosen_port
-        from tornado import web
-
-        message = f"Your server did not start: {why} ({attempts} tries)."
-        error = web.HTTPError(500, "%s", message)
-        error.jupyterhub_message = message
-        raise error
+        raise user_facing_error(f"Your server did not start: {why} ({attempts} tries).")
 
     async def start(self):
         waiting.append(self)
@@ -383,11 +388,109 @@ def slurm_options_form(partitions):
     )
 
 
-def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-singleuser", died_check_every=2.0):
+# A Unix account's name, as the collection's rule has it (plugins/module_utils/rules.py
+# ACCOUNT_NAME; tests/unit/roles/test_runtime_slurm.py holds the two equal).
+ACCOUNT_NAME = re.compile(r"\A[a-z_][a-z0-9_.-]{0,31}\Z")
+# A path that a shell word and a batch script's #SBATCH line take as it is.
+SAFE_PATH = re.compile(r"\A/[A-Za-z0-9_./+@-]*\Z")
+
+
+def account_name_ok(name):
+    """Whether `name` is a Unix account's name (what sudo -u and #SBATCH lines may carry)."""
+    return isinstance(name, str) and ACCOUNT_NAME.match(name) is not None
+
+
+def safe_path(path):
+    """Whether `path` is absolute and has no character a shell or a batch script reads."""
+    return isinstance(path, str) and SAFE_PATH.match(path) is not None and "/../" not in path + "/"
+
+
+# batchspawner's route for a node's server to report its port (registered by `import
+# batchspawner`, under the hub's prefix), which use_port_report_handler() takes over.
+PORT_REPORT_ROUTE = r"/api/batchspawner"
+
+
+def port_report(spawner, token, body):
+    """The port a node's server reports for `spawner` (the caller's server whose token is
+    `token`, None when the token is no server's), from the request's `body` (bytes); raises
+    ValueError saying why a report is refused.
+
+    batchspawner 1.3.0's own handler setattr()s every key of the posted JSON on the caller's
+    spawner: with the token every user's server holds, {"exec_prefix": "id > /tmp/x;"} made
+    the hub run that through a shell at its next poll (as the hub's account, root by
+    default). Here the hub takes a port and nothing else: an integer 1-65535, only from the
+    server's own token, only while that server is starting and has reported none."""
+    if spawner is None:
+        raise ValueError("the token is not that of a server that is starting")
+    try:
+        data = json.loads(body or b"")
+    except ValueError:
+        raise ValueError("the report is not JSON") from None
+    if not isinstance(data, dict) or set(data) != {"port"}:
+        keys = sorted(map(str, data)) if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"a server reports its port and nothing else, got {keys}")
+    port = data["port"]
+    if type(port) is not int or not 1 <= port <= 65535:
+        raise ValueError(f"the port must be a whole number from 1 to 65535, got {port!r}")
+    if spawner.pending != "spawn":
+        raise ValueError("the server is not starting")
+    if spawner.port:
+        raise ValueError(f"the server has reported its port already ({spawner.port})")
+    return port
+
+
+def _port_report_handler():
+    from jupyterhub.apihandlers import APIHandler
+    from tornado import web
+
+    class PortReportHandler(APIHandler):
+        """POST /hub/api/batchspawner, {"port": N}: a node's server reports the port it
+        listens on (port_report() says what is taken)."""
+
+        @web.authenticated
+        def post(self):
+            user = self.current_user
+            token = self.get_auth_token()
+            spawner = next((s for s in getattr(user, "spawners", {}).values() if token and s.api_token == token), None)
+            try:
+                spawner.port = port_report(spawner, token, self.request.body)
+            except ValueError as e:
+                self.log.warning("Port report refused for %s: %s", getattr(user, "name", user), e)
+                raise web.HTTPError(400, str(e)) from None
+            self.log.info("%s's server reported port %d", user.name, spawner.port)
+            self.set_status(201)
+            self.finish(json.dumps({"message": "port received"}))
+
+    return PortReportHandler
+
+
+def use_port_report_handler(handlers=None):
+    """Put PortReportHandler in the place of batchspawner's handler in the hub's API routes
+    (jupyterhub.apihandlers.default_handlers, where `import batchspawner` appends its own).
+    Raises RuntimeError when the route is not there: a batchspawner that registers it
+    otherwise must be looked at before the hub runs with it."""
+    if handlers is None:
+        from jupyterhub.apihandlers import default_handlers as handlers
+    places = [i for i, route in enumerate(handlers) if route[0] == PORT_REPORT_ROUTE]
+    if not places:
+        raise RuntimeError(f"batchspawner's {PORT_REPORT_ROUTE} route is not among the hub's API routes")
+    handler = _port_report_handler()
+    for i in places:
+        handlers[i] = (PORT_REPORT_ROUTE, handler)
+    return handler
+
+
+def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-singleuser", died_check_every=2.0,
+                  job_env=()):
     """batchspawner's SlurmSpawner with the site's resource form and limits.
 
+    - A node's server may report its port and nothing else (use_port_report_handler).
     - Jobs are submitted and cancelled as the user through sudo (absolute paths, so that
       sudo's secure_path and the sudo rule match); squeue runs as the hub.
+    - The job gets the variables named in `job_env` (the names the sudo rule keeps) and no
+      others; one that the hub's config adds beyond them is left out, with a warning.
+    - A user whose name or home is not as a Unix account's (account_name_ok) gets no job:
+      both are written into the batch script and sudo's command line.
     - A job that ends after Slurm started it but before its server reported its port fails
       the start with a message the user sees, instead of waiting out start_timeout
       (batchspawner #253, fixed after its 1.3.0 release).
@@ -395,6 +498,9 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
     import batchspawner
     from tornado import web
     from traitlets import Unicode, default
+
+    use_port_report_handler()
+    job_env = tuple(job_env)
 
     def apply_user_options(spawner, user_options):
         try:
@@ -413,10 +519,20 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
     class ResourceFormSlurmSpawner(batchspawner.SlurmSpawner):
         batch_script = Unicode(SLURM_BATCH_SCRIPT).tag(config=True)
         exec_prefix = Unicode("").tag(config=True)
+        # The job's variables (get_env below) through sudo: a root hub may keep any, an
+        # unprivileged hub's rule keeps these names only (env_keep, no SETENV).
         batch_submit_cmd = Unicode(f"/usr/bin/sudo --preserve-env={{keepvars}} -u {{username}} {bin_dir}/sbatch --parsable").tag(config=True)
         batch_query_cmd = Unicode(f"{bin_dir}/squeue -h -j {{job_id}} -o '%T %B'").tag(config=True)
         batch_cancel_cmd = Unicode(f"/usr/bin/sudo -u {{username}} {bin_dir}/scancel {{job_id}}").tag(config=True)
         batchspawner_singleuser_cmd = Unicode(singleuser_cmd).tag(config=True)
+
+        def get_env(self):
+            env = super().get_env()
+            dropped = sorted(set(env) - set(job_env))
+            if dropped:
+                self.log.warning("%s's job gets no %s: the sudo rule keeps only %s", self.user.name,
+                                 ", ".join(dropped), ", ".join(job_env))
+            return {name: value for name, value in env.items() if name in job_env}
 
         @default("options_form")
         def _slurm_options_form(self):
@@ -447,12 +563,14 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
                            f" What it printed is in {self.req_homedir}/jupyterhub_slurmspawner_{job}.log")
             else:
                 message = f"Slurm did not take your server's job: {why}"
-            error = web.HTTPError(500, "%s", message)
-            error.jupyterhub_message = message
-            return error
+            return user_facing_error(message)
 
         async def start(self):
             self.last_job_id = ""
+            if not account_name_ok(self.user.name) or not safe_path(self.req_homedir):
+                raise user_facing_error(
+                    f"Your server was not submitted: the account {self.user.name!r} (home {self.req_homedir!r})"
+                    " has a name or home that cannot be written into a batch script.")
             started = asyncio.ensure_future(super().start())
             try:
                 while True:

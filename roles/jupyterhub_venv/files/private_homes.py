@@ -10,6 +10,10 @@ one the system needs ("/" and the like). setuid/setgid/sticky bits are kept.
 
 Prints each home it changed (or, with --dry-run, would change), one a line, and
 changes nothing else. Run by the jupyterhub_venv role (ansible.builtin.script).
+
+With --system-accounts instead of MODE it changes nothing and prints the accounts named
+that are root or system accounts (uid 0, or below UID_MIN), as NAME:UID, one a line: an
+unprivileged hub's sudo rule must not reach them (the role refuses such settings).
 """
 
 import argparse
@@ -60,6 +64,11 @@ def accounts(users, groups, every, passwd, groupdb, uids):
     return [by_name[n] for n in sorted(names)]
 
 
+def system_accounts(entries, uids):
+    """NAME:UID of the entries that are root or system accounts (uid 0 or below UID_MIN)."""
+    return [f"{e.pw_name}:{e.pw_uid}" for e in entries if e.pw_uid == 0 or e.pw_uid < uids[0]]
+
+
 def make_private(entries, mode, dry_run, lstat=os.lstat, chmod=os.chmod):
     """chmod each account's home to mode (special bits kept); return the homes changed."""
     changed = []
@@ -83,17 +92,22 @@ def make_private(entries, mode, dry_run, lstat=os.lstat, chmod=os.chmod):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", type=lambda v: int(v, 8))
+    parser.add_argument("mode", type=lambda v: int(v, 8), nargs="?")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--system-accounts", action="store_true")
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--user", action="append", default=[])
     parser.add_argument("--group", action="append", default=[])
     args = parser.parse_args(argv)
-    if args.mode & ~0o777:
+    if (args.mode is None) != args.system_accounts:
+        parser.error("give MODE or --system-accounts")
+    if args.mode is not None and args.mode & ~0o777:
         parser.error("MODE holds permission bits only, such as 0700 or 0750")
-    entries = accounts(args.user, args.group, args.all, pwd.getpwall(), grp.getgrall(), uid_range())
-    for home in make_private(entries, args.mode, args.dry_run):
-        print(home)
+    uids = uid_range()
+    entries = accounts(args.user, args.group, args.all, pwd.getpwall(), grp.getgrall(), uids)
+    found = system_accounts(entries, uids) if args.system_accounts else make_private(entries, args.mode, args.dry_run)
+    for line in found:
+        print(line)
     return 0
 
 

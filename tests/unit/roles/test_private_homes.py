@@ -122,3 +122,25 @@ def test_never_touches_a_system_directory():
     from ansible_collections.baremetal.jupyterhub.plugins.module_utils.rules import SYSTEM_DIRECTORIES
 
     assert private_homes.NEVER == SYSTEM_DIRECTORIES | {"/nonexistent"}
+
+
+@pytest.mark.parametrize("users, groups, expected", [
+    (["alice", "bob"], [], []),
+    (["alice", "svc"], [], ["svc:998"]),  # a system account named
+    (["root"], [], ["root:0"]),
+    ([], ["users"], []),  # carol: a person
+    ([], ["ops"], ["root:0", "svc:998"]),  # members of a group named, by its list
+])
+def test_system_accounts_among_the_hubs_users_are_found(users, groups, expected):
+    groupdb = GROUPS + [group("ops", 3000, ["root", "svc", "bob"])]
+    entries = private_homes.accounts(users, groups, False, PASSWD, groupdb, (1000, 60000))
+    assert private_homes.system_accounts(entries, (1000, 60000)) == expected
+
+
+def test_system_accounts_are_read_without_a_mode_and_nothing_is_changed(capsys):
+    assert private_homes.main(["--system-accounts", "--user=root", "--user=nosuchuser"]) == 0
+    assert capsys.readouterr().out == "root:0\n"
+    with pytest.raises(SystemExit):
+        private_homes.main(["0700", "--system-accounts"])
+    with pytest.raises(SystemExit):
+        private_homes.main([])

@@ -220,3 +220,143 @@ def test_a_job_whose_server_reports_its_port_starts():
         return result
 
     assert asyncio.run(both()) == ("slurm-node1", 45678)
+
+
+# --- What a node's server may report: its port, and nothing else --------------------------
+class Starting:
+    """A spawner as port_report() reads it: starting (pending "spawn"), no port yet."""
+
+    pending = "spawn"
+    port = 0
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'{"exec_prefix": "id > /tmp/pwned;"}', "reports its port and nothing else, got ['exec_prefix']"),
+    (b'{"port": 4567, "batch_query_cmd": "id"}', "got ['batch_query_cmd', 'port']"),
+    (b'{"port": 4567, "job_id": "1; id"}', "got ['job_id', 'port']"),
+    (b'{"ip": "10.0.0.9"}', "got ['ip']"),
+    (b'[4567]', "got list"),
+    (b'not json', "not JSON"),
+    (b'', "not JSON"),
+    (b'{"port": "4567"}', "whole number from 1 to 65535, got '4567'"),
+    (b'{"port": 0}', "got 0"),
+    (b'{"port": 65536}', "got 65536"),
+    (b'{"port": true}', "got True"),
+    (b'{"port": 45.5}', "got 45.5"),
+])
+def test_a_port_report_with_anything_but_a_port_is_refused(body, message):
+    with pytest.raises(ValueError) as e:
+        runtime.port_report(Starting(), "token", body)
+    assert message in str(e.value)
+
+
+def test_a_port_is_taken_once_from_the_starting_servers_own_token():
+    assert runtime.port_report(Starting(), "token", b'{"port": 4567}') == 4567
+    with pytest.raises(ValueError, match="not that of a server that is starting"):
+        runtime.port_report(None, "someone else's token", b'{"port": 4567}')
+    reported = Starting()
+    reported.port = 4567
+    with pytest.raises(ValueError, match=r"has reported its port already \(4567\)"):
+        runtime.port_report(reported, "token", b'{"port": 4568}')
+    running = Starting()
+    running.pending = None
+    with pytest.raises(ValueError, match="the server is not starting"):
+        runtime.port_report(running, "token", b'{"port": 4567}')
+
+
+def test_the_hubs_port_report_route_is_ours_not_batchspawners():
+    """`import batchspawner` registers its handler (setattr of every key posted); the Slurm
+    spawner puts ours in its place, and says so loudly when the route is not where it was."""
+    from jupyterhub.apihandlers import default_handlers
+
+    spawner_class()
+    handlers = [h for route, h, *_ in default_handlers if route == runtime.PORT_REPORT_ROUTE]
+    assert [h.__name__ for h in handlers] == ["PortReportHandler"], handlers
+    assert batchspawner.api.BatchSpawnerAPIHandler not in handlers
+    with pytest.raises(RuntimeError, match="route is not among the hub's API routes"):
+        runtime.use_port_report_handler([(r"/api/users", object)])
+
+
+def test_batchspawners_handler_still_registers_where_ours_replaces_it():
+    """The upstream shape use_port_report_handler() builds on (batchspawner 1.3.0)."""
+    import inspect
+
+    source = inspect.getsource(batchspawner.api)
+    assert 'default_handlers.append((r"/api/batchspawner", BatchSpawnerAPIHandler))' in source
+
+
+# --- What the job gets from the hub: the variables the sudo rule keeps -----------------------
+ROLE_VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+
+
+def full_spawner(job_env):
+    """A spawner with every option of JupyterHub's get_env() on, as the account running the tests."""
+    import os
+    import pwd
+
+    from jupyterhub.objects import Hub, Server
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+
+    class User:
+        name = me
+        url = f"/user/{me}/"
+        escaped_name = me
+
+    cls = runtime.slurm_spawner(PARTITIONS, job_env=job_env)
+    spawner = cls(user=User(), hub=Hub(ip="127.0.0.1", port=8081, base_url="/hub/"), req_username=me,
+                  admin_access=True, cookie_options={"secure": True}, mem_limit="1G", mem_guarantee="1G",
+                  cpu_limit=1, cpu_guarantee=1, notebook_dir="/tmp", default_url="/lab", debug=True,
+                  disable_user_config=True, env_keep=["JUPYTERHUB_SINGLEUSER_APP", "LD_PRELOAD", "PATH"],
+                  environment={"EXTRA": "x"})
+    spawner.server = Server(base_url=f"/user/{me}/")
+    spawner.cert_paths = {"keyfile": "/k", "certfile": "/c", "cafile": "/a"}
+    spawner.api_token = "secret"
+    return spawner
+
+
+def test_the_job_gets_only_the_variables_the_sudo_rule_keeps(monkeypatch):
+    job_env = ROLE_VARS["jupyterhub_venv__slurm_job_env"]
+    monkeypatch.setenv("JUPYTERHUB_SINGLEUSER_APP", "jupyter_server.serverapp.ServerApp")
+    monkeypatch.setenv("LD_PRELOAD", "/tmp/evil.so")
+    spawner = full_spawner(job_env)
+    everything = batchspawner.SlurmSpawner.get_env(spawner)
+    # Every variable JupyterHub and batchspawner give a server is in the list...
+    assert set(everything) - set(job_env) == {"EXTRA", "LD_PRELOAD", "PATH"}
+    # ...and the job gets those and no others.
+    env = spawner.get_env()
+    assert set(env) == set(everything) & set(job_env) and env["JUPYTERHUB_API_TOKEN"] == "secret"
+    assert spawner.req_keepvars == ",".join(env)
+    # The sudo rule keeps the same list (env_keep), with no SETENV.
+    sudoers = (ROLE / "templates" / "sudoers.j2").read_text()
+    assert "env_keep = \"{{ jupyterhub_venv__slurm_job_env | join(' ') }}\"" in sudoers
+    assert "SETENV:" not in sudoers.replace("NOSETENV:", "")
+
+
+@pytest.mark.parametrize("name, home", [
+    ("alice;id", "/home/alice"),
+    ("alice\n#SBATCH --uid=0", "/home/alice"),
+    ("alice", "/home/alice smith"),
+    ("alice", "/home/$(id)"),
+    ("alice", "/home/../root"),
+])
+def test_a_user_whose_name_or_home_a_shell_would_read_gets_no_job(name, home):
+    spawner = make_spawner()
+    spawner.user.name = name
+    spawner.req_homedir = home
+    submitted = []
+
+    async def run_command(cmd, input=None, env=None):
+        submitted.append(cmd)
+        return "12"
+
+    spawner.run_command = run_command
+    with pytest.raises(web.HTTPError) as e:
+        asyncio.run(spawner.start())
+    assert "cannot be written into a batch script" in e.value.jupyterhub_message and submitted == []
+
+
+def test_the_runtime_spells_the_account_name_rule_as_the_collection_does():
+    from ansible_collections.baremetal.jupyterhub.plugins.module_utils import rules
+
+    assert runtime.ACCOUNT_NAME.pattern == rules.ACCOUNT_NAME.pattern
