@@ -21,6 +21,8 @@ BASE_URL = re.compile(r"\A/([A-Za-z0-9._~-]+/)*\Z")
 # A system user or group name as Debian's adduser accepts it, lower case (JupyterHub
 # lower-cases names at login, so upper case could never log in).
 ACCOUNT_NAME = re.compile(r"\A[a-z_][a-z0-9_.-]{0,31}\Z")
+# LOW-HIGH, two port numbers.
+PORT_RANGE = re.compile(r"\A[0-9]{1,5}-[0-9]{1,5}\Z")
 # A kernel spec's directory name, as jupyter_client accepts it: its _kernel_name_pat is
 # r"^[a-z0-9._\-]+$" with re.IGNORECASE, spelled out here because IGNORECASE would also let
 # the Kelvin sign and the long s through.
@@ -59,6 +61,15 @@ def is_base_url(value):
 def is_port(value):
     """A TCP port number, 1 to 65535, as an int or a string of digits (not a bool)."""
     return is_positive_int(value) and int(value) <= 65535
+
+
+def is_port_range(value):
+    """LOW-HIGH, two unprivileged ports (1024 to 65535), LOW not above HIGH: where users'
+    servers listen on compute nodes (the role's runtime reads it with port_range())."""
+    if not isinstance(value, str) or PORT_RANGE.match(value) is None:
+        return False
+    low, high = (int(part) for part in value.split("-"))
+    return 1024 <= low <= high <= 65535
 
 
 def is_positive_int(value):

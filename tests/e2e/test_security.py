@@ -320,3 +320,20 @@ def test_secrets_never_show_in_the_output_of_a_run(targets):
     assert all(len(secret) >= 32 for secret in secrets)
     leaked = [secret[:8] + "..." for secret in secrets if secret in output]
     assert not leaked, f"secrets appear in the output of a run: {leaked}"
+
+
+def test_an_unprivileged_hubs_sudo_rule_reaches_its_users_only(target):
+    """The sudospawner rule: as the hub's listed users only; never root (by any name) nor a
+    system account (www-data, the proxy's), no variable of the hub's choosing."""
+    hub = _hub_user(target)
+    if hub == "root":
+        pytest.skip("this site's hub runs as root (jupyterhub_hub_user: root)")
+    mediator = "/opt/jupyterhub/bin/sudospawner"
+    proxy = target.exec("systemctl", "show", "-p", "User", "--value", "configurable-http-proxy.service").stdout.strip()
+    for argv in (["-u", "root", mediator], ["-u", "#0", mediator], ["-u", "www-data", mediator], ["-u", proxy, mediator],
+                 ["-u", "alice", "LD_PRELOAD=/tmp/x.so", mediator], ["-E", "-u", "alice", mediator]):
+        r = target.exec("runuser", "-u", hub, "--", "sudo", "-n", *argv, check=False)
+        assert r.returncode != 0 and "sudo:" in r.stderr, f"sudo {' '.join(argv)}: {r.returncode} {r.stderr}"
+    rules = [line.strip() for line in target.exec("runuser", "-u", hub, "--", "sudo", "-n", "-l").stdout.splitlines()
+             if line.startswith("    (")]
+    assert rules == [f"(alice, bob, carol, !root, !#0) NOSETENV: NOPASSWD: {mediator}"], rules

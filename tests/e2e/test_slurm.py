@@ -25,7 +25,37 @@ pytestmark = pytest.mark.slurm
 NODES = ("bmjh-slurm-node1", "bmjh-slurm-node2")
 START_TIMEOUT = 120  # jupyterhub_venv_spawner_start_timeout in molecule/slurm
 CULL_AFTER = 60 + 10  # jupyterhub_venv_idle_culler_timeout + _every
-SINGLEUSER = "/opt/jupyterhub/bin/batchspawner-singleuser"
+SINGLEUSER = "/opt/jupyterhub/bin/jupyterhub-singleuser"
+NODE_PORTS = (50000, 50099)  # jupyterhub_venv_slurm_node_ports in molecule/slurm
+
+
+def on_node(node: str, *argv: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", "exec", *(["-u", user] if user else []), node, *argv], check=check,
+                          capture_output=True, text=True, timeout=60)
+
+
+def keep_active(session: HubSession) -> None:
+    """Tell the hub the user's server is in use now (as the server itself does every few
+    minutes), so that the scenario's idle culler (60 s) leaves it alone in a long test."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    r = session.api("POST", f"hub/api/users/{session.user}/activity", json={"servers": {"": {"last_activity": now}}})
+    assert r.status_code == 200, r.text
+
+
+def test_the_cluster_shows_jobs_to_their_owners_only(target, alice):
+    """PrivateData=jobs, as shared clusters set it (prepare.yml): bob's squeue lists none of
+    alice's jobs, yet the hub (which asks as each user) starts and tracks them (every test below)."""
+    r = alice.api("POST", "hub/api/users/alice/server", json={"cpus": 1, "memory": "512M", "time": 10})
+    assert r.status_code in (201, 202), r.text
+    try:
+        wait_until(lambda: (alice.server() or {}).get("ready"), START_TIMEOUT, what="alice's server ready")
+        [job] = jobs(target, "alice")
+        assert target.exec("runuser", "-u", "bob", "--", "squeue", "-h", "-o", "%i").stdout.split() == []
+        assert target.exec("runuser", "-u", "jupyterhub", "--", "squeue", "-h", "-o", "%i").stdout.split() == []
+        assert job["id"] in target.exec("runuser", "-u", "alice", "--", "squeue", "-h", "-o", "%i").stdout.split()
+    finally:
+        alice.stop()
+    wait_until(lambda: jobs(target, "alice") == [], 30, what="alice's job gone from the queue")
 
 
 def jobs(target, user: str) -> list[dict]:
@@ -59,13 +89,20 @@ def test_the_hub_may_submit_and_cancel_as_its_users_and_nothing_else(target):
     munge or any other system account, no variable of the hub's choosing."""
 
     def as_hub(*argv):
-        return target.exec("runuser", "-u", "jupyterhub", "--", "sudo", "-n", *argv, check=False)
+        # The hub's environment holds the job's variables, and one it may not pass on.
+        return target.exec("runuser", "-u", "jupyterhub", "--", "env", "JUPYTERHUB_API_TOKEN=t", "JUPYTERHUB_API_URL=u",
+                           "SLURM_CONF=/tmp/evil.conf", "sudo", "-n", *argv, check=False)
 
     assert "sudo:" not in as_hub("-u", "alice", "/usr/bin/scancel", "999999").stderr
-    # The job's variables pass, by name (what the Slurm spawner runs).
-    kept = as_hub("--preserve-env=JUPYTERHUB_API_TOKEN,JUPYTERHUB_API_URL", "-u", "alice", "/usr/bin/sbatch", "--parsable")
-    assert "sudo:" not in kept.stderr, kept.stderr
+    assert "sudo:" not in as_hub("-u", "alice", "/usr/bin/squeue", "-h", "-j", "999999", "-o", "%T %S %B %r").stderr
+    # The job's variables pass, by name (what the Slurm spawner runs): sbatch itself answers.
+    kept = as_hub("-u", "alice", "/usr/bin/sbatch", "--parsable")
+    assert "sudo:" not in kept.stderr and "Batch script is empty" in kept.stderr, kept.stderr
     refused = [
+        ("--preserve-env=SLURM_CONF", "-u", "alice", "/usr/bin/sbatch", "--parsable"),
+        ("--preserve-env=JUPYTERHUB_API_TOKEN,SLURM_CONF", "-u", "alice", "/usr/bin/sbatch", "--parsable"),
+        ("-u", "alice", "/usr/bin/squeue"),
+        ("-u", "alice", "/usr/bin/squeue", "-h", "-j", "1", "-o", "%T %S %B %r", "-u", "bob"),
         ("-u", "alice", "/usr/bin/id"),
         ("-u", "alice", "/bin/sh", "-c", "id"),
         ("-u", "alice", "/usr/bin/scancel", "--user=bob"),
@@ -75,7 +112,6 @@ def test_the_hub_may_submit_and_cancel_as_its_users_and_nothing_else(target):
         ("-E", "-u", "alice", "/usr/bin/scancel", "1"),
         ("-E", "-u", "alice", "/usr/bin/sbatch", "--parsable"),
         ("-u", "alice", "LD_PRELOAD=/tmp/x.so", "/usr/bin/sbatch", "--parsable"),
-        ("--preserve-env=LD_PRELOAD", "-u", "alice", "/usr/bin/sbatch", "--parsable"),
         ("-u", "root", "/usr/bin/sbatch", "--parsable"),
         ("-u", "#0", "/usr/bin/sbatch", "--parsable"),
         ("-u", "slurm", "/usr/bin/sbatch", "--parsable"),
@@ -88,8 +124,8 @@ def test_the_hub_may_submit_and_cancel_as_its_users_and_nothing_else(target):
         refusal = "sudo:" in r.stderr or "is not allowed to" in r.stderr
         assert r.returncode != 0 and refusal, f"sudo {' '.join(argv)}: {r.returncode} {r.stderr}"
     rules = [line.strip() for line in as_hub("-l").stdout.splitlines() if line.startswith("    (")]
-    assert rules == ["(alice, bob, carol, mallory, !root, !#0) NOSETENV: NOPASSWD: /usr/bin/sbatch --parsable",
-                     "(alice, bob, carol, mallory, !root, !#0) NOSETENV: NOPASSWD: /usr/bin/scancel ^[0-9]+$"], rules
+    assert rules == ["(alice, bob, carol, mallory, !root, !#0) NOSETENV: NOPASSWD: /usr/bin/sbatch --parsable,"
+                     " /usr/bin/squeue ^-h -j [0-9]+ -o %T %S %B %r$, /usr/bin/scancel ^[0-9]+$"], rules
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +142,101 @@ def test_the_spawn_page_offers_the_resource_form(target, alice):
     assert jobs(target, "alice") == [], "showing the form submitted nothing"
 
 
+def test_a_waiting_job_says_why_on_the_spawn_page(target):
+    """Both nodes drained: carol's job waits, and the spawn page's progress says Slurm's
+    reason for it; once the nodes are back, her server starts."""
+    carol = logged_in(target, "carol")
+    nodes = "NodeName=" + ",".join(NODES)
+    target.exec("scontrol", "update", nodes, "State=DRAIN", "Reason=bmjh-e2e")
+    resumed = False
+    try:
+        r = carol.api("POST", "hub/api/users/carol/server", json={"cpus": 1, "memory": "512M", "time": 10})
+        assert r.status_code in (201, 202), r.text
+        stream = carol.http.get(carol.url("hub/api/users/carol/server/progress"), stream=True, timeout=START_TIMEOUT,
+                                headers={"Authorization": f"token {carol.api_token()}"})
+        said, reason, last = None, None, None
+        for line in stream.iter_lines(decode_unicode=True):
+            if not (line and line.startswith("data:")):
+                continue
+            last = json.loads(line[5:])
+            if last.get("ready") or last.get("failed"):
+                break
+            if not resumed and last.get("message", "").startswith("Waiting in Slurm's queue"):
+                said = last["message"]
+                [job] = jobs(target, "carol")
+                reason = target.exec("squeue", "-h", "-j", job["id"], "-o", "%r").stdout.strip()
+                target.exec("scontrol", "update", nodes, "State=RESUME")
+                resumed = True
+        assert said == f"Waiting in Slurm's queue: {reason}" and reason not in ("", "None"), (said, reason)
+        assert last and last.get("ready"), last
+        print(f"carol's job while the nodes were drained: {said!r}")
+    finally:
+        if not resumed:
+            target.exec("scontrol", "update", nodes, "State=RESUME")
+        carol.stop()
+    wait_until(lambda: jobs(target, "carol") == [], 30, what="carol's job gone from the queue")
+
+
+SQUAT = """
+import socket, sys
+with socket.socket() as s:
+    s.bind(("0.0.0.0", int(sys.argv[1])))
+    s.listen()
+    while True:
+        conn, peer = s.accept()
+        with open("/tmp/bmjh-squatter.log", "a") as log:
+            log.write(f"{peer} {conn.recv(4096)!r}\\n")
+        conn.close()
+"""
+
+
+def test_another_user_who_takes_the_port_first_never_gets_the_victims_requests(target):
+    """carol's server starts slowly (her own config sleeps 15 s); meanwhile bob, on the same
+    node, binds the port her server was given. Her port is reported only once her own server
+    listens: the hub never routes her to bob, and her server starts on another port."""
+    config = "/home/carol/.jupyter/jupyter_server_config.py"
+    target.exec("runuser", "-u", "carol", "--", "sh", "-c", f"mkdir -p /home/carol/.jupyter && echo 'import time; time.sleep(15)' > {config}")
+    carol = logged_in(target, "carol")
+    squatted = None
+    try:
+        r = carol.api("POST", "hub/api/users/carol/server", json={"cpus": 1, "memory": "512M", "time": 10})
+        assert r.status_code in (201, 202), r.text
+
+        def server_port():
+            for node in NODES:
+                for pid in on_node(node, "pgrep", "-u", "carol", "-f", "jupyterhub-singleuser", check=False).stdout.split():
+                    env = on_node(node, "cat", f"/proc/{pid}/environ", check=False).stdout.split("\0")
+                    url = next((v.split("=", 1)[1] for v in env if v.startswith("JUPYTERHUB_SERVICE_URL=")), "")
+                    port = re.search(r":(\d+)/", url)
+                    if port and port[1] != "0":
+                        return node, int(port[1])
+            return None
+
+        node, port = wait_until(server_port, START_TIMEOUT, interval=0.5, what="carol's server given a port")
+        on_node(node, "rm", "-f", "/tmp/bmjh-squatter.log")
+        subprocess.run(["docker", "exec", "-d", "-u", "bob", node, "python3", "-c", SQUAT, str(port)], check=True, timeout=30)
+        squatted = node
+        wait_until(lambda: on_node(node, "pgrep", "-u", "bob", "-f", "bmjh-squatter", check=False).returncode == 0, 10,
+                   what=f"bob listening on {node}:{port}")
+        wait_until(lambda: (carol.server() or {}).get("ready"), START_TIMEOUT, interval=1, what="carol's server ready")
+        assert carol.http.get(carol.url("user/carol/lab"), timeout=TIMEOUT).status_code == 200
+        got = on_node(node, "cat", "/tmp/bmjh-squatter.log", check=False).stdout
+        assert got == "", f"bob's listener on {node}:{port} received carol's requests:\n{got[:2000]}"
+        [job] = jobs(target, "carol")
+        log = target.exec("cat", f"/home/carol/jupyterhub_slurmspawner_{job['id']}.log").stdout
+        assert re.search(rf"^Start 1 of 3 on port {port}: ", log, re.M), log[-3000:]
+        reported = re.search(r"^Port (\d+) reported to the hub$", log, re.M)
+        assert reported and int(reported[1]) != port, log[-3000:]
+    finally:
+        if squatted:
+            on_node(squatted, "pkill", "-u", "bob", "-f", "bmjh-squatter", check=False)
+        target.exec("rm", "-f", config)
+        carol.stop()
+    wait_until(lambda: jobs(target, "carol") == [], 30, what="carol's job gone from the queue")
+
+
 def test_start_in_the_form_gives_a_job_on_a_node_and_a_kernel_there(target, alice):
+    since = target.exec("date", "+%Y-%m-%d %H:%M:%S").stdout.strip()
     started = time.monotonic()
     r = spawn_form(alice, partition="cpu", cpus="1", memory="512M", time="10")
     assert r.status_code == 200 and "spawn-pending" in r.url, f"{r.url}: {r.text[:2000]}"
@@ -126,6 +256,13 @@ def test_start_in_the_form_gives_a_job_on_a_node_and_a_kernel_there(target, alic
         kernel.shutdown()
     answered = time.monotonic()
     assert host == job["node"], f"the kernel runs on {host}, squeue says {job['node']}"
+    # sudo kept the job's variables by name: it logged none of their values (the token).
+    journal = target.exec("journalctl", f"--since={since}", "-o", "cat").stdout
+    assert "JUPYTERHUB_API_TOKEN=" not in journal and "COMMAND=/usr/bin/sbatch --parsable" in journal
+    # The node's wrapper reported the port once alice's server listened there, within the range.
+    log = target.exec("cat", f"/home/alice/jupyterhub_slurmspawner_{job['id']}.log").stdout
+    reported = re.search(r"^Port (\d+) reported to the hub$", log, re.M)
+    assert reported and NODE_PORTS[0] <= int(reported[1]) <= NODE_PORTS[1], log[-2000:]
     line = (f"Start in the form -> server ready: {ready - started:.1f} s; -> kernel answered on {host}: "
             f"{answered - started:.1f} s (job {job['id']})\n")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -178,6 +315,32 @@ def test_a_running_server_may_report_a_port_and_nothing_else(target, alice):
     assert alice.server() and alice.server()["ready"]
     log = target.exec("journalctl", "-u", "jupyterhub.service", "--since=-5min", "-o", "cat").stdout
     assert log.count("Port report refused for alice") >= len(answers), log[-3000:]
+
+
+def test_a_server_outlives_slurmctld_down_for_30_s(target, alice):
+    """squeue fails while the controller is down (the hub asks every 5 s): the hub keeps the
+    server, and it answers before, during and after."""
+    [before] = jobs(target, "alice")
+    target.exec("systemctl", "stop", "slurmctld.service")
+    try:
+        failing = target.exec("runuser", "-u", "alice", "--", "squeue", "-h", "-j", before["id"], check=False)
+        assert failing.returncode != 0 and "Unable to contact slurm controller" in failing.stderr, failing
+        down_until = time.monotonic() + 30  # alice active meanwhile: the scenario's culler stops a server idle for 60 s
+        while time.monotonic() < down_until:
+            keep_active(alice)
+            time.sleep(5)
+        assert alice.server() and alice.server()["ready"], "the hub dropped alice's server while Slurm was down"
+        assert alice.http.get(alice.url("user/alice/lab"), timeout=TIMEOUT).status_code == 200
+    finally:
+        target.exec("systemctl", "start", "slurmctld.service")
+    wait_until(lambda: jobs(target, "alice") == [before], 60, what="slurmctld answers again")
+    time.sleep(2 * POLL_INTERVAL)
+    assert alice.server() and alice.server()["ready"]
+    kernel = Kernel(alice, "python3")
+    try:
+        assert kernel.execute("print(6 * 7)").strip() == "42"
+    finally:
+        kernel.shutdown()
 
 
 def test_a_hub_restart_leaves_the_jobs_server_reachable(target, alice):

@@ -40,14 +40,19 @@ ensure_tools() {
   fi
 }
 
+# Two Ubuntu images build at once: each fetches into a folder of its own and renames the
+# keyring into place, so that neither reads the other's half-written download.
 ubuntu_keyring() {
-  local dir=$workdir/ubuntu-keyring
+  local dir=$workdir/ubuntu-keyring own
   if [[ ! -s $dir/ubuntu-archive-keyring.gpg ]]; then
     mkdir -p "$dir"
-    curl -fsSL -o "$dir/keyring.deb" "$ubuntu_mirror/$ubuntu_keyring_deb"
-    echo "$ubuntu_keyring_sha256  $dir/keyring.deb" | sha256sum -c --quiet -
-    dpkg-deb -x "$dir/keyring.deb" "$dir/x"
-    cp "$dir/x/usr/share/keyrings/ubuntu-archive-keyring.gpg" "$dir/"
+    # (Called in $(...), where set -e does not hold: each step says whether it failed.)
+    own=$(mktemp -d "$dir/fetch.XXXXXX") || return 1
+    curl -fsSL -o "$own/keyring.deb" "$ubuntu_mirror/$ubuntu_keyring_deb" || return 1
+    echo "$ubuntu_keyring_sha256  $own/keyring.deb" | sha256sum -c --quiet - >&2 || return 1
+    dpkg-deb -x "$own/keyring.deb" "$own/x" || return 1
+    mv -f "$own/x/usr/share/keyrings/ubuntu-archive-keyring.gpg" "$dir/" || return 1
+    rm -rf "$own"
   fi
   echo "$dir/ubuntu-archive-keyring.gpg"
 }
@@ -101,7 +106,7 @@ SRC
     ubuntu2404|ubuntu2604)
       # universe as on a stock server: nodejs, npm and python3-venv live there.
       local suite keyring; suite=$([[ $name == ubuntu2404 ]] && echo noble || echo resolute)
-      keyring=$(ubuntu_keyring)
+      keyring=$(ubuntu_keyring) || { log "the Ubuntu archive keyring could not be fetched"; return 1; }
       debootstrap --variant=minbase --include="$include" --components=main,universe \
         --keyring="$keyring" "$suite" "$root" "$ubuntu_mirror" /usr/share/debootstrap/scripts/gutsy \
         >"$workdir/$name.log" 2>&1 || { tail -20 "$workdir/$name.log" >&2; return 1; }

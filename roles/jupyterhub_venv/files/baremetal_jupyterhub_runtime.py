@@ -273,7 +273,7 @@ def node_roots(npm_prefix, lab_commands=None, cwd=None, prefix=None):
 
 # --- Users' servers as Slurm jobs (jupyterhub_venv_spawner: slurm) ----------------------
 # The batch script of a user's server: batchspawner renders it with Jinja (its request
-# values, {{cmd}}: the node's batchspawner-singleuser and jupyterhub-singleuser). No
+# values, {{cmd}}: node_server() on the node, and jupyterhub-singleuser). No
 # --get-user-env=L: Slurm 25.05 refuses the argument (batchspawner #319) and --export of a
 # list of variables implies --get-user-env anyway.
 SLURM_BATCH_SCRIPT = """#!/bin/bash
@@ -391,6 +391,8 @@ def slurm_options_form(partitions):
 # A Unix account's name, as the collection's rule has it (plugins/module_utils/rules.py
 # ACCOUNT_NAME; tests/unit/roles/test_runtime_slurm.py holds the two equal).
 ACCOUNT_NAME = re.compile(r"\A[a-z_][a-z0-9_.-]{0,31}\Z")
+# LOW-HIGH, two port numbers (plugins/module_utils/rules.py PORT_RANGE).
+PORT_RANGE = re.compile(r"\A[0-9]{1,5}-[0-9]{1,5}\Z")
 # A path that a shell word and a batch script's #SBATCH line take as it is.
 SAFE_PATH = re.compile(r"\A/[A-Za-z0-9_./+@-]*\Z")
 
@@ -430,7 +432,7 @@ def port_report(spawner, token, body):
         keys = sorted(map(str, data)) if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"a server reports its port and nothing else, got {keys}")
     port = data["port"]
-    if type(port) is not int or not 1 <= port <= 65535:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise ValueError(f"the port must be a whole number from 1 to 65535, got {port!r}")
     if spawner.pending != "spawn":
         raise ValueError("the server is not starting")
@@ -480,13 +482,198 @@ def use_port_report_handler(handlers=None):
     return handler
 
 
+# --- A user's server in a Slurm job, on the node ------------------------------------------
+def port_range(text):
+    """(low, high) from "LOW-HIGH" (ports 1024-65535; the collection's rule is_port_range,
+    held equal by the unit tests), or None for "" (any free port)."""
+    if text == "":
+        return None
+    match = PORT_RANGE.match(text) if isinstance(text, str) else None
+    low, high = (int(part) for part in text.split("-")) if match else (0, 0)
+    if not 1024 <= low <= high <= 65535:
+        raise ValueError(f"a port range is LOW-HIGH within 1024-65535, got {text!r}")
+    return low, high
+
+
+def free_port(ports=None, rng=None):
+    """A port no socket is bound to now: any (the kernel's choice), or one of `ports`
+    ((low, high)) tried in random order; None when every port of the range is taken."""
+    import random
+    import socket
+
+    if ports is None:
+        candidates = [0]
+    else:
+        candidates = list(range(ports[0], ports[1] + 1))
+        (rng or random).shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    return None
+
+
+def with_port(service_url, port):
+    """JUPYTERHUB_SERVICE_URL with `port` for the one the hub wrote (0 in a batch job)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = urlsplit(service_url)
+    host = url.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit(url._replace(netloc=f"{host}:{port}"))
+
+
+def report_port(environ, port, post=None):
+    """POST {"port": port} to the hub's port-report route with the server's own token (and
+    the internal TLS client certificate, where the hub gave one). Returns None when the hub
+    took it, else the hub's answer (the hub refuses a server it is not starting)."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    url = environ["JUPYTERHUB_API_URL"].rstrip("/") + "/batchspawner"
+    request = urllib.request.Request(url, data=json.dumps({"port": port}).encode(), method="POST", headers={
+        "Authorization": f"token {environ['JUPYTERHUB_API_TOKEN']}", "Content-Type": "application/json"})
+    context = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context(cafile=environ.get("JUPYTERHUB_SSL_CLIENT_CA") or None)
+        if environ.get("JUPYTERHUB_SSL_CERTFILE"):
+            context.load_cert_chain(environ["JUPYTERHUB_SSL_CERTFILE"], environ.get("JUPYTERHUB_SSL_KEYFILE"))
+    try:
+        with (post or urllib.request.urlopen)(request, timeout=60, context=context) as answer:
+            return None if 200 <= answer.status < 300 else f"{answer.status}"
+    except urllib.error.HTTPError as e:
+        return f"{e.code} {e.read().decode(errors='replace')[:500]}"
+    except OSError as e:
+        return str(e)
+
+
+def node_server(argv, environ=None, ports=None, attempts=3, interval=0.1, proc_net="/proc/net", post=None):
+    """Run a user's server in their Slurm job (argv: jupyterhub-singleuser and its
+    arguments) and tell the hub its port, once the server listens there under the user's
+    own account; returns the server's exit status.
+
+    batchspawner-singleuser reported a port first and bound it later (and the hub skips its
+    own listener check for Slurm): another user on the node who bound that port in between
+    got the victim's requests and cookie. Here the server starts on a free port (of
+    `ports`, (low, high), where the site's firewall wants a range), the port is reported
+    only when the kernel's socket table says the listener is this account's, and a port
+    taken by someone else means a new start on another port (`attempts` in all). A report
+    the hub refuses (a hub that is not starting this server: restarted meanwhile, or the
+    start cancelled) ends the server: no job runs on that the hub does not know of."""
+    import signal
+    import subprocess
+
+    environ = dict(os.environ if environ is None else environ)
+    uid = os.getuid()
+    why = "no attempt"
+    for attempt in range(1, attempts + 1):
+        port = free_port(ports)
+        if port is None:
+            why = f"every port of {ports[0]}-{ports[1]} is taken"
+            break
+        env = dict(environ, JUPYTERHUB_SERVICE_URL=with_port(environ.get("JUPYTERHUB_SERVICE_URL", "http://0.0.0.0:0/"), port))
+        try:
+            server = subprocess.Popen(argv, env=env)
+        except OSError as e:
+            why = f"{argv[0]} could not be run ({e.strerror})"
+            break
+        why = _own_listener(server, port, uid, interval, proc_net)
+        if why is None:
+            refused = report_port(environ, port, post)
+            if refused is None:
+                print(f"Port {port} reported to the hub", file=sys.stderr, flush=True)
+                for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    signal.signal(signum, lambda n, frame: server.send_signal(n))
+                return server.wait()
+            why = f"the hub refused the port report ({refused})"
+            _end(server)
+            break
+        print(f"Start {attempt} of {attempts} on port {port}: {why}", file=sys.stderr, flush=True)
+        _end(server)
+    print(f"The server was not started: {why}", file=sys.stderr, flush=True)
+    return 1
+
+
+def _own_listener(server, port, uid, interval, proc_net):
+    """None once `port` has a listener and every listener on it is `uid`'s; else why not."""
+    import time
+
+    while server.poll() is None:
+        owners = listening_uids(port, proc_net)
+        if owners - {uid}:
+            return f"port {port} is held by another account's program (uid {min(owners - {uid})})"
+        if owners:
+            return None
+        time.sleep(interval)
+    return f"the server exited ({server.returncode}) before it listened on port {port}"
+
+
+def _end(server, grace=10):
+    import subprocess
+
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(grace)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def node_server_main(argv=None):
+    """`python -m baremetal_jupyterhub_runtime node-server [--ports LOW-HIGH] -- CMD...`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="baremetal_jupyterhub_runtime node-server")
+    parser.add_argument("--ports", type=port_range, default=None)
+    parser.add_argument("cmd", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        parser.error("the server's command is missing")
+    return node_server(cmd, ports=args.ports)
+
+
+# What the hub asks squeue of a job: its state, expected (or actual) start, node and Slurm's
+# reason, the reason last because it may hold spaces ("ReqNodeNotAvail, UnavailableNodes:...").
+SLURM_JOB_FORMAT = "%T %S %B %r"
+# The node in such a line (batchspawner's state_exechost_re reads the last word).
+SLURM_EXECHOST_RE = r"^\S+\s+\S+\s+([\w.-]+)"
+# squeue's answer when the controller does not answer, on any line of what it and sudo
+# printed (batchspawner's pattern is anchored to the first: a line of sudo's before it,
+# such as "sudo: unable to send audit message", made the hub drop every running server
+# while slurmctld was down).
+SLURM_UNKNOWN_RE = r"(?m)^slurm_load_jobs error: (?:Socket timed out on send/recv|Unable to contact slurm controller)"
+
+
+def slurm_queue_message(job_status):
+    """What the spawn page says of a job from squeue's SLURM_JOB_FORMAT line: while it waits,
+    Slurm's reason and the expected start where Slurm knows one."""
+    state, start, _node, reason = (job_status.strip().split(None, 3) + ["", "", "", ""])[:4]
+    if state != "PENDING":
+        return f"Your job is {state.lower() or 'not listed by Slurm yet'}"
+    known = start not in ("", "N/A", "Unknown", "None")
+    return ("Waiting in Slurm's queue" + (f": {reason}" if reason not in ("", "None") else "")
+            + (f", expected to start at {start.replace('T', ' ')}" if known else ""))
+
+
+# How the hub runs Slurm's commands as the user: an unprivileged hub through its sudo rule,
+# a root hub with runuser.
+SLURM_AS_USER = {"sudo": "/usr/bin/sudo -u {username}", "runuser": "/usr/sbin/runuser -u {username} --"}
+
+
 def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-singleuser", died_check_every=2.0,
-                  job_env=()):
+                  job_env=(), run_as="sudo"):
     """batchspawner's SlurmSpawner with the site's resource form and limits.
 
     - A node's server may report its port and nothing else (use_port_report_handler).
-    - Jobs are submitted and cancelled as the user through sudo (absolute paths, so that
-      sudo's secure_path and the sudo rule match); squeue runs as the hub.
+    - Jobs are submitted, asked about and cancelled as the user (`run_as`: "sudo" for an
+      unprivileged hub, absolute paths so that the sudo rule matches; "runuser" for a root
+      hub): a cluster with PrivateData=jobs shows a job to its owner only.
     - The job gets the variables named in `job_env` (the names the sudo rule keeps) and no
       others; one that the hub's config adds beyond them is left out, with a warning.
     - A user whose name or home is not as a Unix account's (account_name_ok) gets no job:
@@ -501,6 +688,7 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
 
     use_port_report_handler()
     job_env = tuple(job_env)
+    as_user = SLURM_AS_USER[run_as]
 
     def apply_user_options(spawner, user_options):
         try:
@@ -519,11 +707,19 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
     class ResourceFormSlurmSpawner(batchspawner.SlurmSpawner):
         batch_script = Unicode(SLURM_BATCH_SCRIPT).tag(config=True)
         exec_prefix = Unicode("").tag(config=True)
-        # The job's variables (get_env below) through sudo: a root hub may keep any, an
-        # unprivileged hub's rule keeps these names only (env_keep, no SETENV).
-        batch_submit_cmd = Unicode(f"/usr/bin/sudo --preserve-env={{keepvars}} -u {{username}} {bin_dir}/sbatch --parsable").tag(config=True)
-        batch_query_cmd = Unicode(f"{bin_dir}/squeue -h -j {{job_id}} -o '%T %B'").tag(config=True)
-        batch_cancel_cmd = Unicode(f"/usr/bin/sudo -u {{username}} {bin_dir}/scancel {{job_id}}").tag(config=True)
+        # The job's variables (get_env below) reach sbatch without being named on a command
+        # line: an unprivileged hub's sudo rule keeps exactly these (env_keep; sudo logs the
+        # values of variables asked for with --preserve-env, tokens included, to the
+        # journal), and runuser keeps what a root hub gives it (get_env and nothing else).
+        batch_submit_cmd = Unicode(f"{as_user} {bin_dir}/sbatch --parsable").tag(config=True)
+        # squeue as the user too: a cluster with PrivateData=jobs shows a job to its owner (and
+        # Slurm's operators) only.
+        batch_query_cmd = Unicode(
+            f"{as_user} {bin_dir}/squeue -h -j {{job_id}} -o '{SLURM_JOB_FORMAT}'").tag(config=True)
+        state_exechost_re = Unicode(SLURM_EXECHOST_RE).tag(config=True)
+        state_unknown_re = Unicode(SLURM_UNKNOWN_RE).tag(config=True)
+        batch_cancel_cmd = Unicode(f"{as_user} {bin_dir}/scancel {{job_id}}").tag(config=True)
+        # On the node: node_server(), which reports the port once the user's server listens there.
         batchspawner_singleuser_cmd = Unicode(singleuser_cmd).tag(config=True)
 
         def get_env(self):
@@ -553,6 +749,21 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
         async def query_job_status(self):
             self.last_job_id = self.job_id or self.last_job_id
             return await super().query_job_status()
+
+        async def progress(self):
+            """The spawn page's progress: why the job waits (Slurm's reason, the expected
+            start), then where it runs, each said once (batchspawner repeated "Pending in
+            queue..." every second)."""
+            said = None
+            while True:
+                if self.state_isrunning():
+                    yield {"message": f"Your job runs on {self.state_gethost()}: starting your server"}
+                    return
+                message = slurm_queue_message(self.job_status or "")
+                if message != said:
+                    yield {"message": message}
+                    said = message
+                await asyncio.sleep(1)
 
         def start_failed(self, why):
             """The error the user sees (on the spawn page, in its progress, on the error page of
@@ -593,3 +804,9 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
                     started.cancel()
 
     return ResourceFormSlurmSpawner
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["node-server"]:
+        sys.exit("usage: python -m baremetal_jupyterhub_runtime node-server [--ports LOW-HIGH] -- CMD...")
+    sys.exit(node_server_main(sys.argv[2:]))

@@ -1,8 +1,9 @@
 """The Slurm spawner the role configures (roles/jupyterhub_venv/files/baremetal_jupyterhub_runtime.py,
 jupyterhub_venv_spawner: slurm) against the batchspawner release the role pins.
 
-squeue's answers below were recorded from Slurm 24.11.5 (Debian 13's slurm-wlm): a job that
-ended is not listed (empty output, status 0); an unknown job id is an error on stderr."""
+squeue's answers below were recorded from Slurm 24.11.5 (Debian 13's slurm-wlm), asked for
+"%T %S %B %r" as the spawner asks: a job that ended is not listed (empty output, status 0);
+an unknown job id is an error on stderr (slurm_load_jobs error: Invalid job id specified)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -26,6 +27,11 @@ runtime = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(runtime)
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
 
+PENDING = "PENDING 2026-12-07T15:22:24 n/a Resources\n"
+WAITING = "PENDING 2026-12-07T16:20:24 n/a BeginTime\n"
+RUNNING = "RUNNING 2026-12-07T15:20:24 bmjh-slurm-node1 None\n"
+
+NODE_SERVER = "/opt/jupyterhub/bin/python3 -m baremetal_jupyterhub_runtime node-server --"
 PARTITIONS = [
     {"name": "cpu", "max_cpus": 2, "max_memory": "2G", "max_time": 120},
     {"name": "gpu", "max_cpus": 8, "max_memory": "16G", "max_time": 60, "max_gpus": 2},
@@ -79,7 +85,7 @@ def test_the_form_offers_every_partition_within_the_largest_limits():
 
 
 def spawner_class():
-    return runtime.slurm_spawner(PARTITIONS, bin_dir="/usr/bin", singleuser_cmd="/opt/jupyterhub/bin/batchspawner-singleuser", died_check_every=0.01)
+    return runtime.slurm_spawner(PARTITIONS, bin_dir="/usr/bin", singleuser_cmd=NODE_SERVER, died_check_every=0.01)
 
 
 def test_the_form_is_checked_by_the_hub_not_by_the_browser():
@@ -112,22 +118,24 @@ def test_user_options_from_the_api_are_checked_and_only_checked_values_reach_the
     assert (spawner.req_partition, spawner.req_nprocs, spawner.req_memory, spawner.req_runtime, spawner.req_gres) == (
         "gpu", "2", "1024M", "15", "gpu:1")
     subvars = spawner.get_req_subvars()
-    subvars.update(cmd="/opt/jupyterhub/bin/batchspawner-singleuser /opt/jupyterhub/bin/jupyterhub-singleuser")
+    subvars.update(cmd=spawner.cmd_formatted_for_batch())
     subvars.update(spawner.user_options)  # as batchspawner's submit_batch_script does
     script = format_template(spawner.batch_script, **subvars)
     assert "#SBATCH --partition=gpu\n#SBATCH --cpus-per-task=2\n#SBATCH --mem=1024M\n#SBATCH --time=15\n#SBATCH --gres=gpu:1\n" in script
     assert "--get-user-env" not in script
-    assert script.rstrip().endswith("exec /opt/jupyterhub/bin/batchspawner-singleuser /opt/jupyterhub/bin/jupyterhub-singleuser")
+    assert script.rstrip().endswith(f"exec {NODE_SERVER} jupyterhub-singleuser")
 
 
 def test_jobs_are_submitted_and_cancelled_as_the_user_by_absolute_paths():
     spawner = make_spawner()
     subvars = dict(spawner.get_req_subvars(), job_id="7")
     assert format_template(spawner.exec_prefix, **subvars) == ""
-    assert format_template(spawner.batch_submit_cmd, **subvars) == (
-        "/usr/bin/sudo --preserve-env=JUPYTERHUB_API_TOKEN,JUPYTERHUB_API_URL -u alice /usr/bin/sbatch --parsable")
+    # The job's variables are kept by the sudo rule (env_keep), never named on the command
+    # line: sudo logs the values of the variables --preserve-env names, tokens included.
+    assert format_template(spawner.batch_submit_cmd, **subvars) == "/usr/bin/sudo -u alice /usr/bin/sbatch --parsable"
     assert format_template(spawner.batch_cancel_cmd, **subvars) == "/usr/bin/sudo -u alice /usr/bin/scancel 7"
-    assert format_template(spawner.batch_query_cmd, **subvars) == "/usr/bin/squeue -h -j 7 -o '%T %B'"
+    # squeue as the user: with PrivateData=jobs, Slurm shows a job to its owner only.
+    assert format_template(spawner.batch_query_cmd, **subvars) == "/usr/bin/sudo -u alice /usr/bin/squeue -h -j 7 -o '%T %S %B %r'"
 
 
 def submits(spawner, job_id):
@@ -165,7 +173,7 @@ def test_a_job_that_ends_before_its_server_starts_fails_the_start_at_once():
     submits(spawner, "12")
     # pending, running on the node, then gone (the job failed: squeue lists it no more).
     with pytest.raises(web.HTTPError) as e:
-        run_start(spawner, ["PENDING \n", "RUNNING slurm-node1\n", "RUNNING slurm-node1\n", ""])
+        run_start(spawner, [PENDING, RUNNING, RUNNING, ""])
     # What JupyterHub shows the user: the spawn page's progress, its error pages.
     assert "Slurm job 12 ended before the server started" in e.value.jupyterhub_message
     assert "/home/alice/jupyterhub_slurmspawner_12.log" in e.value.jupyterhub_message
@@ -178,7 +186,7 @@ def test_a_job_that_ends_before_slurm_runs_it_is_told_to_the_user_with_its_log()
 
     submits(spawner, "14")
     with pytest.raises(web.HTTPError) as e:
-        run_start(spawner, ["PENDING \n", ""])
+        run_start(spawner, [WAITING, ""])
     assert e.value.status_code == 500
     assert e.value.jupyterhub_message == ("Your server's Slurm job 14 ended before the server started (gone from the"
                                           " queue). What it printed is in /home/alice/jupyterhub_slurmspawner_14.log")
@@ -189,7 +197,7 @@ def test_a_job_slurm_did_not_take_is_told_to_the_user():
 
     submits(spawner, "")
     with pytest.raises(web.HTTPError) as e:
-        run_start(spawner, ["PENDING \n"])
+        run_start(spawner, [PENDING])
     assert e.value.jupyterhub_message.startswith("Slurm did not take your server's job: Jupyter batch job submission failure")
 
 
@@ -197,7 +205,7 @@ def test_a_job_whose_server_reports_its_port_starts():
     spawner = make_spawner()
 
     submits(spawner, "13")
-    answers = ["RUNNING slurm-node1\n"]
+    answers = [RUNNING]
 
     async def report_port():
         while spawner.ip in ("", "0.0.0.0"):
@@ -219,7 +227,7 @@ def test_a_job_whose_server_reports_its_port_starts():
         await reporter
         return result
 
-    assert asyncio.run(both()) == ("slurm-node1", 45678)
+    assert asyncio.run(both()) == ("bmjh-slurm-node1", 45678)
 
 
 # --- What a node's server may report: its port, and nothing else --------------------------
@@ -270,7 +278,7 @@ def test_the_hubs_port_report_route_is_ours_not_batchspawners():
     from jupyterhub.apihandlers import default_handlers
 
     spawner_class()
-    handlers = [h for route, h, *_ in default_handlers if route == runtime.PORT_REPORT_ROUTE]
+    handlers = [route[1] for route in default_handlers if route[0] == runtime.PORT_REPORT_ROUTE]
     assert [h.__name__ for h in handlers] == ["PortReportHandler"], handlers
     assert batchspawner.api.BatchSpawnerAPIHandler not in handlers
     with pytest.raises(RuntimeError, match="route is not among the hub's API routes"):
@@ -360,3 +368,188 @@ def test_the_runtime_spells_the_account_name_rule_as_the_collection_does():
     from ansible_collections.baremetal.jupyterhub.plugins.module_utils import rules
 
     assert runtime.ACCOUNT_NAME.pattern == rules.ACCOUNT_NAME.pattern
+
+
+# --- On the node: the server's port is reported once the user's own server listens there ---
+import json  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+
+# A stand-in for jupyterhub-singleuser: listens on the port of JUPYTERHUB_SERVICE_URL for
+# STAY seconds, then exits 0.
+FAKE_SERVER = [sys.executable, "-c", """
+import os, socket, time, urllib.parse
+port = urllib.parse.urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"]).port
+with socket.socket() as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen()
+    time.sleep(float(os.environ.get("STAY", "0.5")))
+"""]
+ENV = {"JUPYTERHUB_API_URL": "http://hub.example:8081/hub/api", "JUPYTERHUB_API_TOKEN": "secret",
+       "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:0/user/alice/", "PATH": os.environ.get("PATH", "")}
+
+
+class Hub:
+    """The hub's port-report route: records each report, answers with `status`."""
+
+    def __init__(self, status=201):
+        self.status, self.reports = status, []
+
+    def __call__(self, request, timeout, context):
+        import urllib.error
+
+        self.reports.append((request.full_url, request.headers, json.loads(request.data)))
+        if self.status >= 400:
+            raise urllib.error.HTTPError(request.full_url, self.status, "refused", {}, None)
+        return type("Answer", (), {"status": self.status, "__enter__": lambda a: a, "__exit__": lambda a, *x: None})()
+
+
+def unused_port():
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+def test_the_port_is_reported_once_the_users_own_server_listens_there(capfd):
+    hub = Hub()
+    ports = (unused_port(),) * 2
+    assert runtime.node_server(FAKE_SERVER, environ=ENV, ports=ports, post=hub) == 0
+    [(url, headers, body)] = hub.reports
+    assert url == "http://hub.example:8081/hub/api/batchspawner" and body == {"port": ports[0]}
+    assert headers["Authorization"] == "token secret"
+    assert f"Port {ports[0]} reported to the hub" in capfd.readouterr().err
+
+
+def test_a_port_held_by_another_account_is_never_reported(tmp_path, capfd):
+    """The kernel's socket table says another uid listens on the port: the server is
+    started again on another port, and after the last try not reported at all."""
+    port = unused_port()
+    (tmp_path / "tcp").write_text(
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        f"   0: 00000000:{port:04X} 00000000:0000 0A 00000000:00000000 00:00000000 00000000  4242        0 1\n")
+    hub = Hub()
+    assert runtime.node_server(FAKE_SERVER, environ=dict(ENV, STAY="5"), ports=(port, port), post=hub,
+                               proc_net=str(tmp_path)) == 1
+    assert hub.reports == []
+    err = capfd.readouterr().err
+    assert [line.split(":")[0] for line in err.splitlines() if "(uid 4242)" in line] == [
+        f"Start {n} of 3 on port {port}" for n in (1, 2, 3)] + ["The server was not started"]
+
+
+def test_a_report_the_hub_refuses_ends_the_server(capfd):
+    hub = Hub(status=400)
+    started = __import__("time").monotonic()
+    assert runtime.node_server(FAKE_SERVER, environ=dict(ENV, STAY="30"), post=hub) == 1
+    assert len(hub.reports) == 1 and __import__("time").monotonic() - started < 15
+    assert "the hub refused the port report (400" in capfd.readouterr().err
+
+
+def test_no_free_port_in_the_range_or_a_server_that_exits_is_said(capfd):
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        port = taken.getsockname()[1]
+        assert runtime.node_server(FAKE_SERVER, environ=ENV, ports=(port, port), post=Hub()) == 1
+    assert f"every port of {port}-{port} is taken" in capfd.readouterr().err
+    assert runtime.node_server([sys.executable, "-c", "raise SystemExit(3)"], environ=ENV, post=Hub()) == 1
+    assert "the server exited (3) before it listened" in capfd.readouterr().err
+    assert runtime.node_server(["/nonexistent/jupyterhub-singleuser"], environ=ENV, post=Hub()) == 1
+    assert "/nonexistent/jupyterhub-singleuser could not be run (No such file or directory)" in capfd.readouterr().err
+
+
+def test_the_node_server_is_what_the_batch_script_runs():
+    spawner = make_spawner()
+    spawner.cmd = ["/opt/jupyterhub/bin/jupyterhub-singleuser"]
+    cls = runtime.slurm_spawner(PARTITIONS, singleuser_cmd="/opt/jupyterhub/bin/python3 -m baremetal_jupyterhub_runtime node-server --ports 50000-50009 --")
+    spawner = cls(user=FakeUser(), req_homedir="/home/alice", req_username="alice", cmd=["/opt/jupyterhub/bin/jupyterhub-singleuser"])
+    assert spawner.cmd_formatted_for_batch().startswith(
+        "/opt/jupyterhub/bin/python3 -m baremetal_jupyterhub_runtime node-server --ports 50000-50009 -- /opt/jupyterhub/bin/jupyterhub-singleuser")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", None), ("50000-50009", (50000, 50009)), ("1024-1024", (1024, 1024)),
+    ("1023-2000", ValueError), ("50009-50000", ValueError), ("5000", ValueError), ("a-b", ValueError),
+    ("50000-65536", ValueError), (" 50000-50009", ValueError),
+])
+def test_the_runtimes_port_range_is_the_collections_rule(text, expected):
+    from ansible_collections.baremetal.jupyterhub.plugins.module_utils import rules
+
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            runtime.port_range(text)
+        assert text == "" or not rules.is_port_range(text)
+    else:
+        assert runtime.port_range(text) == expected
+        assert text == "" or rules.is_port_range(text)
+    assert runtime.PORT_RANGE.pattern == rules.PORT_RANGE.pattern
+
+
+# --- While the job waits: Slurm's reason on the spawn page ------------------------------
+@pytest.mark.parametrize("status, message", [
+    (WAITING, "Waiting in Slurm's queue: BeginTime, expected to start at 2026-12-07 16:20:24"),
+    ("PENDING N/A n/a ReqNodeNotAvail, UnavailableNodes:bmjh-slurm-node[1-2]",
+     "Waiting in Slurm's queue: ReqNodeNotAvail, UnavailableNodes:bmjh-slurm-node[1-2]"),
+    ("PENDING N/A n/a Priority", "Waiting in Slurm's queue: Priority"),
+    ("PENDING N/A n/a None", "Waiting in Slurm's queue"),
+    ("", "Your job is not listed by Slurm yet"),
+])
+def test_the_spawn_page_says_why_a_job_waits(status, message):
+    assert runtime.slurm_queue_message(status) == message
+
+
+def test_progress_says_each_state_once_then_where_the_job_runs():
+    spawner = make_spawner()
+    statuses = iter(["PENDING N/A n/a Resources"] * 8 + ["PENDING N/A n/a Priority"] * 5 + [RUNNING])
+
+    async def events():
+        got = []
+        async for event in spawner.progress():
+            got.append(event["message"])
+        return got
+
+    async def advance():
+        while True:
+            spawner.job_status = next(statuses, RUNNING)
+            await asyncio.sleep(0.3)
+
+    async def both():
+        ticker = asyncio.ensure_future(advance())
+        try:
+            return await asyncio.wait_for(events(), timeout=10)
+        finally:
+            ticker.cancel()
+
+    assert asyncio.run(both()) == ["Waiting in Slurm's queue: Resources", "Waiting in Slurm's queue: Priority",
+                                   "Your job runs on bmjh-slurm-node1: starting your server"]
+
+
+def test_a_root_hub_runs_slurms_commands_as_the_user_with_runuser():
+    cls = runtime.slurm_spawner(PARTITIONS, run_as="runuser")
+    spawner = cls(user=FakeUser(), req_homedir="/home/alice", req_username="alice", req_keepvars="JUPYTERHUB_API_TOKEN")
+    subvars = dict(spawner.get_req_subvars(), job_id="7")
+    assert format_template(spawner.batch_submit_cmd, **subvars) == "/usr/sbin/runuser -u alice -- /usr/bin/sbatch --parsable"
+    assert format_template(spawner.batch_cancel_cmd, **subvars) == "/usr/sbin/runuser -u alice -- /usr/bin/scancel 7"
+
+
+# What sudo and squeue printed (stderr, status 1) while slurmctld was stopped, recorded in
+# the slurm scenario's container (sudo 1.9.16, Slurm 24.11.5): sudo's own line comes first.
+CONTROLLER_DOWN = ("sudo: unable to send audit message: Operation not permitted\n"
+                   "slurm_load_jobs error: Unable to contact slurm controller (connect failure)")
+
+
+@pytest.mark.parametrize("stderr, status", [
+    (CONTROLLER_DOWN, "UNKNOWN"),
+    (CONTROLLER_DOWN.split("\n")[1], "UNKNOWN"),
+    ("slurm_load_jobs error: Invalid job id specified", "NOTFOUND"),
+])
+def test_a_controller_that_does_not_answer_keeps_the_server(stderr, status):
+    spawner = make_spawner()
+    spawner.job_id = "5"
+
+    async def run_command(cmd, input=None, env=None):
+        raise RuntimeError(stderr)
+
+    spawner.run_command = run_command
+    assert asyncio.run(spawner.query_job_status()) == getattr(batchspawner.JobStatus, status)
+    assert (asyncio.run(spawner.poll()) is None) == (status == "UNKNOWN")
