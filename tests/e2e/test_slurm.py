@@ -34,6 +34,16 @@ def on_node(node: str, *argv: str, user: str | None = None, check: bool = True) 
                           capture_output=True, text=True, timeout=60)
 
 
+def assert_server_answers(session: HubSession) -> None:
+    """The user's server is ready in the hub's eyes and a kernel of it runs code."""
+    assert session.server() and session.server()["ready"]
+    kernel = Kernel(session, "python3")
+    try:
+        assert kernel.execute("print(6 * 7)").strip() == "42"
+    finally:
+        kernel.shutdown()
+
+
 def keep_active(session: HubSession) -> None:
     """Tell the hub the user's server is in use now (as the server itself does every few
     minutes), so that the scenario's idle culler (60 s) leaves it alone in a long test."""
@@ -335,12 +345,7 @@ def test_a_server_outlives_slurmctld_down_for_30_s(target, alice):
         target.exec("systemctl", "start", "slurmctld.service")
     wait_until(lambda: jobs(target, "alice") == [before], 60, what="slurmctld answers again")
     time.sleep(2 * POLL_INTERVAL)
-    assert alice.server() and alice.server()["ready"]
-    kernel = Kernel(alice, "python3")
-    try:
-        assert kernel.execute("print(6 * 7)").strip() == "42"
-    finally:
-        kernel.shutdown()
+    assert_server_answers(alice)
 
 
 def test_a_hub_restart_leaves_the_jobs_server_reachable(target, alice):
@@ -348,12 +353,7 @@ def test_a_hub_restart_leaves_the_jobs_server_reachable(target, alice):
     target.exec("systemctl", "restart", "jupyterhub.service")
     wait_until(lambda: alice.http.get(alice.url("hub/api/"), timeout=5).status_code == 200, 60, what="the hub answers")
     assert jobs(target, "alice") == [before], "the restart left the job alone"
-    assert alice.server() and alice.server()["ready"]
-    kernel = Kernel(alice, "python3")
-    try:
-        assert kernel.execute("print(6 * 7)").strip() == "42"
-    finally:
-        kernel.shutdown()
+    assert_server_answers(alice)
 
 
 def test_stopping_the_server_cancels_the_job(target, alice):
