@@ -81,6 +81,16 @@ CASES = [
      ["jupyterhub_venv_slurm_partitions", "such as 512M or 4G", "2 gigs"]),
     ("hub-connect-url-not-a-url", {"jupyterhub_venv_hub_connect_url": "hub.example.org:8081"},
      ["jupyterhub_venv_hub_connect_url", "an http(s) URL"]),
+    ("hub-ip-not-an-address", {"jupyterhub_hub_ip": "hub.example.org"}, ["jupyterhub_hub_ip", "must be an IP address"]),
+    ("hub-ip-old-name", {"jupyterhub_venv_hub_ip": "0.0.0.0"}, ["jupyterhub_venv_hub_ip is now jupyterhub_hub_ip"]),
+    # With internal TLS, the nodes' servers call the hub over HTTPS, and their certificates name the nodes.
+    ("slurm-tls-with-an-http-hub-url", {"jupyterhub_venv_spawner": "slurm", "jupyterhub_venv_slurm_partitions": [
+        {"name": "cpu", "max_cpus": 2, "max_memory": "2G", "max_time": 60}],
+        "jupyterhub_venv_hub_connect_url": "http://10.1.0.5:8081"},
+     ["jupyterhub_venv_hub_connect_url must be an https URL with internal TLS", "jupyterhub_venv_slurm_node_names",
+      "list the nodes in the inventory group jupyterhub_nodes"]),
+    ("firewall-hub-from-not-a-network", {"jupyterhub_firewall": True, "firewall_hub_from": ["10.1.0.0"]},
+     ["firewall_hub_from must list networks such as 10.1.0.0/24", "10.1.0.0"]),
     ("unprivileged-hub-with-systemd-spawner", {"jupyterhub_hub_user": "jupyterhub", "jupyterhub_venv_spawner": "systemd"},
      ["jupyterhub_hub_user: jupyterhub", "needs jupyterhub_venv_spawner: local"]),
     ("hub-account-not-a-system-account", {"jupyterhub_hub_user": "nobody", "jupyterhub_venv_spawner": "local"},

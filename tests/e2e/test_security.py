@@ -178,8 +178,11 @@ def test_with_the_firewall_on_only_ssh_and_the_web_ports_get_in(target):
         pytest.skip("no firewalled port published for this target")
     status = target.exec("ufw", "status", "verbose").stdout
     assert "Status: active" in status and "Default: deny (incoming)" in status, status
-    rules = {line.split()[0] for line in status.splitlines() if "ALLOW IN" in line and "(v6)" not in line}
-    assert rules == {"22/tcp", "80/tcp", "443/tcp"}, status
+    allowed = [line.split() for line in status.splitlines() if "ALLOW IN" in line and "(v6)" not in line]
+    rules = {(rule[0], rule[3]) for rule in allowed}
+    # The hub's port from the network the scenario names (firewall_hub_from), from nowhere else.
+    assert rules == {("22/tcp", "Anywhere"), ("80/tcp", "Anywhere"), ("443/tcp", "Anywhere"),
+                     ("8081/tcp", "172.31.250.0/24")}, status
     target.exec("systemd-run", "--unit=bmjh-listener", "--", "python3", "-m", "http.server", "8099", "--bind", "0.0.0.0")
     try:
         wait_until(lambda: target.exec("python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8099/')",

@@ -1,5 +1,6 @@
 """Users' servers as Slurm jobs (the slurm scenario: the hub host is the cluster's
-controller, bmjh-slurm-node1 and -node2 its compute nodes, all in one network namespace).
+controller, bmjh-slurm-node1 and -node2 its compute nodes, each in its own network namespace
+on the scenario's cluster network, 172.31.203.0/24, where the hub is 172.31.203.10).
 
 Everything a user does goes through nginx over HTTPS; what Slurm did is read on the
 controller with squeue. The order matters: alice's job is started, restarted around,
@@ -27,6 +28,8 @@ START_TIMEOUT = 120  # jupyterhub_venv_spawner_start_timeout in molecule/slurm
 CULL_AFTER = 60 + 10  # jupyterhub_venv_idle_culler_timeout + _every
 SINGLEUSER = "/opt/jupyterhub/bin/jupyterhub-singleuser"
 NODE_PORTS = (50000, 50099)  # jupyterhub_venv_slurm_node_ports in molecule/slurm
+HUB_IP = "172.31.203.10"  # jupyterhub_hub_ip in molecule/slurm
+CLUSTER_NET = "172.31.203.0/24"  # molecule/slurm's network
 
 
 def on_node(node: str, *argv: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -285,17 +288,20 @@ MARKER = "/var/lib/jupyterhub/bmjh-port-report-injected"
 POLL_INTERVAL = 5  # c.Spawner.poll_interval in molecule/slurm
 
 # Run in alice's kernel, in her job on a node: POST each body to the port-report route with
-# her server's own token, straight to the hub (JUPYTERHUB_API_URL) and through nginx.
+# her server's own token, straight to the hub (JUPYTERHUB_API_URL, internal TLS with her
+# server's own certificate) and through nginx on the hub host.
 REPORT_CODE = """
 import json, os, ssl, urllib.request, urllib.error
 token, api = os.environ["JUPYTERHUB_API_TOKEN"], os.environ["JUPYTERHUB_API_URL"]
+direct = ssl.create_default_context(cafile=os.environ["JUPYTERHUB_SSL_CLIENT_CA"])
+direct.load_cert_chain(os.environ["JUPYTERHUB_SSL_CERTFILE"], os.environ["JUPYTERHUB_SSL_KEYFILE"])
 answers = []
-for base in (api, "https://127.0.0.1/jupyter/hub/api"):
+for base, context in ((api, direct), ("https://HUB_IP/jupyter/hub/api", ssl._create_unverified_context())):
     for body in BODIES:
         request = urllib.request.Request(base + "/batchspawner", data=json.dumps(body).encode(), method="POST",
                                          headers={"Authorization": "token " + token, "Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=30, context=ssl._create_unverified_context()) as r:
+            with urllib.request.urlopen(request, timeout=30, context=context) as r:
                 answers.append([base, body, r.status, r.read().decode()])
         except urllib.error.HTTPError as e:
             answers.append([base, body, e.code, e.read().decode()])
@@ -312,10 +318,11 @@ def test_a_running_server_may_report_a_port_and_nothing_else(target, alice):
               {"job_id": f"1; touch {MARKER}"}, {"port": 4567, "exec_prefix": f"touch {MARKER};"}, {"port": 4567}]
     kernel = Kernel(alice, "python3")
     try:
-        answers = json.loads(kernel.execute(REPORT_CODE.replace("BODIES", json.dumps(bodies))))
+        answers = json.loads(kernel.execute(REPORT_CODE.replace("BODIES", json.dumps(bodies)).replace("HUB_IP", HUB_IP)))
     finally:
         kernel.shutdown()
     assert len(answers) == 2 * len(bodies)
+    assert answers[0][0].startswith(f"https://{HUB_IP}:8081/"), answers[0]
     for base, body, status, text in answers:
         assert status == 400, f"{base} {body}: {status} {text}"
     assert "reports its port and nothing else" in answers[0][3] and "the server is not starting" in answers[4][3]
@@ -325,6 +332,49 @@ def test_a_running_server_may_report_a_port_and_nothing_else(target, alice):
     assert alice.server() and alice.server()["ready"]
     log = target.exec("journalctl", "-u", "jupyterhub.service", "--since=-5min", "-o", "cat").stdout
     assert log.count("Port report refused for alice") >= len(answers), log[-3000:]
+
+
+# What listens on a host: [address, port] of each TCP listener, from the kernel's tables.
+LISTENERS = r"""
+import ipaddress, json
+out = []
+for proto in ("tcp", "tcp6"):
+    with open("/proc/net/" + proto) as f:
+        for line in list(f)[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state != "0A":  # LISTEN
+                continue
+            addr, port = local.split(":")
+            raw = bytes.fromhex(addr)
+            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+            ip = ipaddress.ip_address(raw)
+            ip = ip.ipv4_mapped or ip if ip.version == 6 else ip
+            out.append([str(ip), int(port, 16)])
+print(json.dumps(out))
+"""
+
+
+def beyond_loopback(listeners: list) -> set:
+    import ipaddress
+
+    return {(addr, port) for addr, port in listeners if not ipaddress.ip_address(addr).is_loopback}
+
+
+def test_each_host_listens_beyond_loopback_only_on_the_ports_the_readme_lists(target, alice):
+    """The hub host: nginx (80, 443) and slurmctld (6817) on every address, the hub (8081) on
+    the cluster network's address only; the proxy and its API on loopback. A node: slurmd
+    (6818) and users' servers, within jupyterhub_venv_slurm_node_ports. alice's server runs."""
+    assert alice.server() and alice.server()["ready"]
+    hub = beyond_loopback(json.loads(target.exec("python3", "-c", LISTENERS).stdout))
+    unexpected = {(a, p) for a, p in hub if not (p in (80, 443, 6817) and a in ("0.0.0.0", "::") or (a, p) == (HUB_IP, 8081))}
+    assert (HUB_IP, 8081) in hub and not unexpected, f"the hub host listens beyond loopback on {sorted(hub)}"
+    servers = 0
+    for node in NODES:
+        listening = beyond_loopback(json.loads(on_node(node, "python3", "-c", LISTENERS).stdout))
+        servers += len({p for _a, p in listening if NODE_PORTS[0] <= p <= NODE_PORTS[1]})
+        unexpected = {(a, p) for a, p in listening if p != 6818 and not NODE_PORTS[0] <= p <= NODE_PORTS[1]}
+        assert not unexpected, f"{node} listens beyond loopback on {sorted(listening)}"
+    assert servers >= 1, "alice's server listens on no node"
 
 
 def test_a_server_outlives_slurmctld_down_for_30_s(target, alice):
@@ -431,3 +481,59 @@ def test_a_job_that_fails_to_start_is_reported_to_the_user(target):
 
 def subprocess_run(container: str, *argv: str) -> None:
     subprocess.run(["docker", "exec", container, *argv], check=True, capture_output=True, timeout=60)
+
+
+CAPTURE = "/tmp/bmjh-cluster.pcap"
+# Plain HTTP in a capture: a request line, a status line, a token in a header.
+PLAIN_HTTP = re.compile(rb"(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S* HTTP/1\.[01]\r\n|HTTP/1\.[01] \d{3} |Authorization: ")
+
+
+def test_nothing_crosses_the_cluster_network_in_the_clear(target):
+    """A capture on the hub host of everything to and from the cluster network while carol logs
+    in to her server, starts it on a node (the job's secrets travel through slurmctld and
+    slurmd) and runs code in a kernel there: no plain HTTP, no token, no private key, none of
+    the kernel's output. One probe sent in the clear on purpose (to a node's slurmd) shows
+    that the capture sees what crosses the network."""
+    target.exec("rm", "-f", CAPTURE)
+    subprocess.run(["docker", "exec", "-d", target.container, "tcpdump", "-i", "any", "-U", "-s", "0", "-w", CAPTURE,
+                    "net", CLUSTER_NET], check=True, timeout=30)
+    wait_until(lambda: target.exec("test", "-s", CAPTURE, check=False).returncode == 0, 30, what="tcpdump writing")
+    marker = f"bmjh-kernel-output-{time.time_ns()}"
+    carol = logged_in(target, "carol")
+    try:
+        r = carol.api("POST", "hub/api/users/carol/server", json={"cpus": 1, "memory": "512M", "time": 10})
+        assert r.status_code in (201, 202), r.text
+        wait_until(lambda: (carol.server() or {}).get("ready"), START_TIMEOUT, what="carol's server ready")
+        assert carol.http.get(carol.url("user/carol/lab"), timeout=TIMEOUT).status_code == 200
+        kernel = Kernel(carol, "python3")
+        try:
+            assert kernel.execute(f"print('{marker}')").strip() == marker
+        finally:
+            kernel.shutdown()
+        [job] = jobs(target, "carol")
+        server_env = {}
+        pid = on_node(job["node"], "pgrep", "-u", "carol", "-f", "jupyterhub-singleuser").stdout.split()[0]
+        for item in on_node(job["node"], "cat", f"/proc/{pid}/environ").stdout.split("\0"):
+            name, _sep, value = item.partition("=")
+            server_env[name] = value
+        key = on_node(job["node"], "cat", server_env["JUPYTERHUB_SSL_KEYFILE"]).stdout
+        probe = b"GET /bmjh-probe HTTP/1.1\r\nAuthorization: token bmjh-probe\r\n\r\n"
+        target.exec("python3", "-c", "import socket, sys; s = socket.create_connection((sys.argv[1], 6818), 10);"
+                    f" s.sendall({probe!r}); s.close()", job["node"])
+        time.sleep(2)
+    finally:
+        target.exec("pkill", "-INT", "-x", "tcpdump", check=False)
+        carol.stop()
+    wait_until(lambda: target.exec("pgrep", "-x", "tcpdump", check=False).returncode != 0, 30, what="tcpdump to stop")
+    captured = subprocess.run(["docker", "exec", target.container, "cat", CAPTURE], check=True, capture_output=True,
+                              timeout=60).stdout
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "slurm-cluster-network.pcap").write_bytes(captured)
+    assert len(captured) > 100_000, f"the capture holds {len(captured)} bytes only"
+    plain = PLAIN_HTTP.findall(captured)
+    assert plain == [b"GET /bmjh-probe HTTP/1.1\r\n", b"Authorization: "], f"plain HTTP on the cluster network: {plain[:20]}"
+    secrets = {"the server's token": server_env["JUPYTERHUB_API_TOKEN"], "carol's token": carol.api_token(),
+               "the kernel's output": marker, "the server's key": key.splitlines()[1]}
+    for what, secret in secrets.items():
+        assert len(secret) >= 16 and secret.encode() not in captured, f"{what} crossed the cluster network in the clear"
+    wait_until(lambda: jobs(target, "carol") == [], 30, what="carol's job gone from the queue")

@@ -551,6 +551,81 @@ def report_port(environ, port, post=None):
         return str(e)
 
 
+# --- The job's secrets, sealed with MUNGE ----------------------------------------------
+# Slurm carries a job's environment from sbatch through slurmctld to slurmd in the clear (and
+# keeps it in slurmctld's state files): the server's token and its TLS key would cross the
+# cluster network as plain text. The hub seals them into one variable with MUNGE, which the
+# cluster runs already: the credential is encrypted with the cluster's key, decodes for the
+# user's account only (--restrict-uid), once (MUNGE's replay cache), and expires.
+JOB_SECRETS_VAR = "BMJH_JOB_SECRETS"
+# The variables sealed as they are.
+SEALED_VARS = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN")
+# The internal TLS files of a user's server (the hub's paths are of no use on a node): their
+# contents are sealed, and the node writes them into a folder of the user's alone.
+TLS_FILES = {"JUPYTERHUB_SSL_KEYFILE": "server.key", "JUPYTERHUB_SSL_CERTFILE": "server.crt",
+             "JUPYTERHUB_SSL_CLIENT_CA": "notebooks-ca.crt"}
+
+
+def seal_secrets(env, tls_contents, uid, ttl, munge="/usr/bin/munge", run=None):
+    """`env` without its secrets and with JOB_SECRETS_VAR: a MUNGE credential for `uid`
+    alone, valid `ttl` seconds, of the sealed variables and the TLS files' contents
+    (`tls_contents`: {variable: text}). Raises RuntimeError when munge fails: a job must
+    not be submitted with its secrets in the clear."""
+    import subprocess
+
+    payload = {"env": {name: env[name] for name in SEALED_VARS if name in env},
+               "files": {name: tls_contents[name] for name in TLS_FILES if name in tls_contents}}
+    result = (run or subprocess.run)([munge, f"--restrict-uid={int(uid)}", f"--ttl={int(ttl)}"],
+                                     input=json.dumps(payload).encode(), capture_output=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"munge could not seal the job's secrets ({result.returncode}): "
+                           + result.stderr.decode(errors="replace").strip())
+    kept = {name: value for name, value in env.items() if name not in SEALED_VARS and name not in TLS_FILES}
+    kept[JOB_SECRETS_VAR] = result.stdout.decode().strip()
+    return kept
+
+
+def open_secrets(credential, unmunge="/usr/bin/unmunge", run=None):
+    """The payload seal_secrets() sealed ({"env": ..., "files": ...}); ValueError when MUNGE
+    does not vouch for it. Only exit status 0 counts: unmunge prints the payload of a
+    replayed credential too (status 17), and of none for another account (18) or an
+    expired one (15)."""
+    import subprocess
+
+    result = (run or subprocess.run)([unmunge, "--metadata=/dev/null"], input=credential.encode(),
+                                     capture_output=True, check=False)
+    if result.returncode != 0:
+        raise ValueError(f"unmunge refused the job's secrets ({result.returncode}): "
+                         + result.stderr.decode(errors="replace").strip())
+    payload = json.loads(result.stdout)
+    if not isinstance(payload, dict) or not isinstance(payload.get("env"), dict) or not isinstance(payload.get("files"), dict):
+        raise ValueError("the job's secrets are not what the hub seals")
+    return payload
+
+
+def unseal_job_environment(environ, folder, unmunge="/usr/bin/unmunge", run=None):
+    """`environ` with the secrets of its JOB_SECRETS_VAR (which it loses) restored: the
+    sealed variables, and each TLS file written into `folder` (made 0700, files 0600) with
+    its variable naming it. `environ` is returned as it is when it has no JOB_SECRETS_VAR
+    (a hub that seals nothing)."""
+    if JOB_SECRETS_VAR not in environ:
+        return dict(environ)
+    payload = open_secrets(environ[JOB_SECRETS_VAR], unmunge, run)
+    env = {name: value for name, value in environ.items() if name != JOB_SECRETS_VAR}
+    env.update({name: str(value) for name, value in payload["env"].items() if name in SEALED_VARS})
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)
+    for name, text in payload["files"].items():
+        if name not in TLS_FILES:
+            continue
+        path = os.path.join(folder, TLS_FILES[name])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        env[name] = path
+    return env
+
+
 def node_server(argv, environ=None, ports=None, attempts=3, interval=0.1, proc_net="/proc/net", post=None):
     """Run a user's server in their Slurm job (argv: jupyterhub-singleuser and its
     arguments) and tell the hub its port, once the server listens there under the user's
@@ -635,7 +710,19 @@ def node_server_main(argv=None):
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         parser.error("the server's command is missing")
-    return node_server(cmd, ports=args.ports)
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="jupyterhub-tls-")
+    try:
+        try:
+            environ = unseal_job_environment(os.environ, folder)
+        except (ValueError, OSError) as e:
+            print(f"The server was not started: {e}", file=sys.stderr, flush=True)
+            return 1
+        return node_server(cmd, environ=environ, ports=args.ports)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # What the hub asks squeue of a job: its state, expected (or actual) start, node and Slurm's
@@ -667,7 +754,7 @@ SLURM_AS_USER = {"sudo": "/usr/bin/sudo -u {username}", "runuser": "/usr/sbin/ru
 
 
 def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-singleuser", died_check_every=2.0,
-                  job_env=(), run_as="sudo"):
+                  job_env=(), run_as="sudo", munge="/usr/bin/munge"):
     """batchspawner's SlurmSpawner with the site's resource form and limits.
 
     - A node's server may report its port and nothing else (use_port_report_handler).
@@ -675,7 +762,10 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
       unprivileged hub, absolute paths so that the sudo rule matches; "runuser" for a root
       hub): a cluster with PrivateData=jobs shows a job to its owner only.
     - The job gets the variables named in `job_env` (the names the sudo rule keeps) and no
-      others; one that the hub's config adds beyond them is left out, with a warning.
+      others; one that the hub's config adds beyond them is left out, with a warning. Its
+      secrets (the server's token, its internal TLS files' contents) are sealed with
+      `munge` for the user alone (seal_secrets): Slurm carries the job's environment across
+      the cluster network in the clear.
     - A user whose name or home is not as a Unix account's (account_name_ok) gets no job:
       both are written into the batch script and sudo's command line.
     - A job that ends after Slurm started it but before its server reported its port fails
@@ -722,13 +812,38 @@ def slurm_spawner(partitions, bin_dir="/usr/bin", singleuser_cmd="batchspawner-s
         # On the node: node_server(), which reports the port once the user's server listens there.
         batchspawner_singleuser_cmd = Unicode(singleuser_cmd).tag(config=True)
 
+        # The contents of the server's internal TLS files (move_certs), sealed into its job.
+        tls_contents = {}
+
+        async def move_certs(self, paths):
+            """The hub's paths of a server's certificate, key and CA are of no use on a node:
+            their contents travel in the job's sealed secrets (get_env)."""
+            names = {"JUPYTERHUB_SSL_KEYFILE": "keyfile", "JUPYTERHUB_SSL_CERTFILE": "certfile",
+                     "JUPYTERHUB_SSL_CLIENT_CA": "cafile"}
+            contents = {}
+            for variable, key in names.items():
+                with open(paths[key], encoding="utf-8") as f:
+                    contents[variable] = f.read()
+            self.tls_contents = contents
+            return paths
+
+        # The job's variables of this start, sealed once (batchspawner asks for them three
+        # times a start): (the server's token, the variables).
+        sealed_env = (None, {})
+
         def get_env(self):
-            env = super().get_env()
+            if self.sealed_env[0] is not None and self.sealed_env[0] == self.api_token:
+                return dict(self.sealed_env[1])
+            uid = pwd.getpwnam(self.user.name).pw_uid
+            env = seal_secrets(super().get_env(), self.tls_contents, uid,
+                               ttl=min(int(self.start_timeout) + 60, 3600), munge=munge)
             dropped = sorted(set(env) - set(job_env))
             if dropped:
                 self.log.warning("%s's job gets no %s: the sudo rule keeps only %s", self.user.name,
                                  ", ".join(dropped), ", ".join(job_env))
-            return {name: value for name, value in env.items() if name in job_env}
+            env = {name: value for name, value in env.items() if name in job_env}
+            self.sealed_env = (self.api_token, env)
+            return dict(env)
 
         @default("options_form")
         def _slurm_options_form(self):

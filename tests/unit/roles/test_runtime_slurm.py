@@ -12,7 +12,11 @@ __metaclass__ = type
 import asyncio
 import importlib.metadata
 import importlib.util
+import json
+import os
 import pathlib
+import re
+import subprocess
 
 import pytest
 import yaml
@@ -323,18 +327,54 @@ def full_spawner(job_env):
     return spawner
 
 
+# munge and unmunge, as MUNGE 0.5.15 (Debian 12) answered them (the file says how).
+MUNGE = json.loads((pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "munge" / "recorded.json").read_text())
+
+
+class Recorded:
+    """subprocess.run as munge or unmunge answered it once (MUNGE[name]), keeping the calls."""
+
+    def __init__(self, name):
+        self.answer = MUNGE[name]
+        self.calls = []
+
+    def __call__(self, argv, input=None, capture_output=False, check=False):  # noqa: A002 (subprocess.run's name)
+        assert capture_output and not check
+        self.calls.append((argv, input))
+        return subprocess.CompletedProcess(argv, self.answer["returncode"], self.answer["stdout"].encode(),
+                                           self.answer["stderr"].encode())
+
+
+def sealed_with_recorded_munge(monkeypatch):
+    """The spawner's seal_secrets() with munge's recorded answer; returns the recorder."""
+    munge = Recorded("seal")
+    real = runtime.seal_secrets
+    monkeypatch.setattr(runtime, "seal_secrets", lambda *a, **kw: real(*a, **dict(kw, run=munge)))
+    return munge
+
+
 def test_the_job_gets_only_the_variables_the_sudo_rule_keeps(monkeypatch):
     job_env = ROLE_VARS["jupyterhub_venv__slurm_job_env"]
     monkeypatch.setenv("JUPYTERHUB_SINGLEUSER_APP", "jupyter_server.serverapp.ServerApp")
     monkeypatch.setenv("LD_PRELOAD", "/tmp/evil.so")
+    munge = sealed_with_recorded_munge(monkeypatch)
     spawner = full_spawner(job_env)
     everything = batchspawner.SlurmSpawner.get_env(spawner)
-    # Every variable JupyterHub and batchspawner give a server is in the list...
-    assert set(everything) - set(job_env) == {"EXTRA", "LD_PRELOAD", "PATH"}
-    # ...and the job gets those and no others.
+    # Every variable JupyterHub and batchspawner give a server is in the list, but the
+    # secrets, which travel sealed...
+    sealed = set(runtime.SEALED_VARS) | set(runtime.TLS_FILES)
+    assert set(everything) - set(job_env) == {"EXTRA", "LD_PRELOAD", "PATH"} | sealed
+    # ...and the job gets those and no others: no token, no path of the hub's.
     env = spawner.get_env()
-    assert set(env) == set(everything) & set(job_env) and env["JUPYTERHUB_API_TOKEN"] == "secret"
+    assert set(env) == (set(everything) - sealed) & set(job_env) | {runtime.JOB_SECRETS_VAR}
+    assert "secret" not in json.dumps(env) and env[runtime.JOB_SECRETS_VAR] == MUNGE["seal"]["stdout"].strip()
     assert spawner.req_keepvars == ",".join(env)
+    # Sealed once a start (batchspawner asks three times), for the user's uid alone, for
+    # as long as the start may take.
+    spawner.get_env()
+    [(argv, payload)] = munge.calls
+    assert argv == ["/usr/bin/munge", f"--restrict-uid={os.getuid()}", f"--ttl={int(spawner.start_timeout) + 60}"]
+    assert json.loads(payload)["env"] == {"JUPYTERHUB_API_TOKEN": "secret", "JPY_API_TOKEN": "secret"}
     # The sudo rule keeps the same list (env_keep), with no SETENV.
     sudoers = (ROLE / "templates" / "sudoers.j2").read_text()
     assert "env_keep = \"{{ jupyterhub_venv__slurm_job_env | join(' ') }}\"" in sudoers
@@ -553,3 +593,63 @@ def test_a_controller_that_does_not_answer_keeps_the_server(stderr, status):
     spawner.run_command = run_command
     assert asyncio.run(spawner.query_job_status()) == getattr(batchspawner.JobStatus, status)
     assert (asyncio.run(spawner.poll()) is None) == (status == "UNKNOWN")
+
+
+def test_secrets_are_sealed_for_the_user_and_nothing_sealed_stays_in_the_clear():
+    munge = Recorded("seal")
+    env = {"JUPYTERHUB_API_TOKEN": "t0k", "JPY_API_TOKEN": "t0k", "JUPYTERHUB_SSL_KEYFILE": "/hub/key",
+           "JUPYTERHUB_SSL_CERTFILE": "/hub/crt", "JUPYTERHUB_SSL_CLIENT_CA": "/hub/ca", "JUPYTERHUB_USER": "nobody"}
+    tls = {"JUPYTERHUB_SSL_KEYFILE": "KEY", "JUPYTERHUB_SSL_CERTFILE": "CRT", "JUPYTERHUB_SSL_CLIENT_CA": "CA"}
+    kept = runtime.seal_secrets(env, tls, 65534, 180, run=munge)
+    assert kept == {"JUPYTERHUB_USER": "nobody", runtime.JOB_SECRETS_VAR: MUNGE["seal"]["stdout"].strip()}
+    [(argv, payload)] = munge.calls
+    assert argv == ["/usr/bin/munge", "--restrict-uid=65534", "--ttl=180"]
+    assert json.loads(payload) == {"env": {"JUPYTERHUB_API_TOKEN": "t0k", "JPY_API_TOKEN": "t0k"}, "files": tls}
+
+
+def test_a_job_is_not_given_its_secrets_in_the_clear_when_munge_fails():
+    with pytest.raises(RuntimeError, match=r"munge could not seal the job's secrets \(6\): .*Did you start munged"):
+        runtime.seal_secrets({"JUPYTERHUB_API_TOKEN": "t0k"}, {}, 65534, 180, run=Recorded("seal_without_munged"))
+
+
+@pytest.mark.parametrize("answer, status", [("replayed", 17), ("other_uid", 18), ("expired", 15)])
+def test_only_a_credential_munge_vouches_for_opens(answer, status):
+    # unmunge prints the payload of a replayed or an expired credential too: its status decides.
+    with pytest.raises(ValueError, match=rf"unmunge refused the job's secrets \({status}\)"):
+        runtime.open_secrets("MUNGE:x:", run=Recorded(answer))
+
+
+def test_the_node_restores_the_secrets_into_a_folder_of_the_users_alone(tmp_path):
+    unmunge = Recorded("open")
+    folder = tmp_path / "tls"
+    env = runtime.unseal_job_environment({runtime.JOB_SECRETS_VAR: "MUNGE:x:", "JUPYTERHUB_USER": "nobody"}, str(folder),
+                                         run=unmunge)
+    key = folder / "server.key"
+    assert env == {"JUPYTERHUB_USER": "nobody", "JUPYTERHUB_API_TOKEN": "t0k", "JPY_API_TOKEN": "t0k",
+                   "JUPYTERHUB_SSL_KEYFILE": str(key)}
+    assert key.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert oct(folder.stat().st_mode & 0o777) == "0o700" and oct(key.stat().st_mode & 0o777) == "0o600"
+    assert unmunge.calls == [(["/usr/bin/unmunge", "--metadata=/dev/null"], b"MUNGE:x:")]
+    # A hub that seals nothing: the job's variables as they are.
+    assert runtime.unseal_job_environment({"A": "1"}, str(folder), run=None) == {"A": "1"}
+
+
+def test_a_servers_tls_files_travel_as_their_contents(tmp_path):
+    spawner = full_spawner(ROLE_VARS["jupyterhub_venv__slurm_job_env"])
+    paths = {}
+    for key, text in (("keyfile", "KEY"), ("certfile", "CRT"), ("cafile", "CA")):
+        (tmp_path / key).write_text(text)
+        paths[key] = str(tmp_path / key)
+    assert asyncio.run(spawner.move_certs(paths)) == paths
+    assert spawner.tls_contents == {"JUPYTERHUB_SSL_KEYFILE": "KEY", "JUPYTERHUB_SSL_CERTFILE": "CRT",
+                                    "JUPYTERHUB_SSL_CLIENT_CA": "CA"}
+
+
+def test_a_written_config_names_its_spawner_for_the_next_run():
+    """spawner_switch.yml reads which spawner a running hub's config has by a marker in it:
+    a config without its marker made every run stop every user's server."""
+    template = (ROLE / "templates" / "jupyterhub_config.py.j2").read_text()
+    branches = re.split(r"\{% (?:el)?if jupyterhub_venv_spawner == '(\w+)' %\}", template.split("# --- Users' servers")[1])
+    found = dict(zip(branches[1::2], branches[2::2]))
+    for spawner, marker in ROLE_VARS["jupyterhub_venv__spawner_markers"].items():
+        assert marker in found[spawner].split("{% el")[0], f"the {spawner} config does not name {marker}"
