@@ -512,7 +512,8 @@ def test_nothing_crosses_the_cluster_network_in_the_clear(target):
             kernel.shutdown()
         [job] = jobs(target, "carol")
         server_env = {}
-        pid = on_node(job["node"], "pgrep", "-u", "carol", "-f", "jupyterhub-singleuser").stdout.split()[0]
+        # The server itself, not its wrapper (node-server), whose variables are still sealed.
+        pid = on_node(job["node"], "pgrep", "-u", "carol", "-f", f"python3 {SINGLEUSER}").stdout.split()[0]
         for item in on_node(job["node"], "cat", f"/proc/{pid}/environ").stdout.split("\0"):
             name, _sep, value = item.partition("=")
             server_env[name] = value
