@@ -244,3 +244,30 @@ class Kernel:
             self.ws.close()
         finally:
             self.session.api("DELETE", f"user/{self.session.user}/api/kernels/{self.id}")
+
+
+# What listens on a host: [address, port] of each TCP listener, from the kernel's tables.
+LISTENERS = r"""
+import ipaddress, json
+out = []
+for proto in ("tcp", "tcp6"):
+    with open("/proc/net/" + proto) as f:
+        for line in list(f)[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state != "0A":  # LISTEN
+                continue
+            addr, port = local.split(":")
+            raw = bytes.fromhex(addr)
+            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+            ip = ipaddress.ip_address(raw)
+            ip = ip.ipv4_mapped or ip if ip.version == 6 else ip
+            out.append([str(ip), int(port, 16)])
+print(json.dumps(out))
+"""
+
+
+def beyond_loopback(listeners: list) -> set:
+    """The (address, port) pairs of LISTENERS' output that are not on a loopback address."""
+    import ipaddress
+
+    return {(addr, port) for addr, port in listeners if not ipaddress.ip_address(addr).is_loopback}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from hub import ARTIFACTS, Kernel, logged_in, wait_until
+from hub import ARTIFACTS, LISTENERS, Kernel, beyond_loopback, logged_in, wait_until
 from sitecli import run_site
 
 STATE = "/var/lib/jupyterhub"
@@ -154,22 +154,6 @@ def test_security_updates_apply_themselves(target):
     assert run.returncode == 0, (run.stdout + run.stderr)[-2000:]
 
 
-_LISTENERS = r'''
-import json
-out = []
-for proto in ("tcp", "tcp6"):
-    with open("/proc/net/" + proto) as f:
-        for line in list(f)[1:]:
-            local, state = line.split()[1], line.split()[3]
-            if state != "0A":  # LISTEN
-                continue
-            addr, port = local.split(":")
-            out.append([proto, addr, int(port, 16)])
-print(json.dumps(out))
-'''
-LOOPBACK = {"0100007F", "00000000000000000000000001000000"}
-
-
 def test_with_the_firewall_on_only_ssh_and_the_web_ports_get_in(target):
     """jupyterhub_firewall: a server listening on every address (port 8099, published on
     the host) answers inside the host but not from outside, while HTTPS does; SSH is
@@ -195,10 +179,10 @@ def test_with_the_firewall_on_only_ssh_and_the_web_ports_get_in(target):
 
 
 def test_only_nginx_and_sshd_listen_beyond_loopback(target):
-    listeners = json.loads(target.exec("python3", "-c", _LISTENERS).stdout)
-    public = sorted({port for _proto, addr, port in listeners if addr not in LOOPBACK})
+    listeners = json.loads(target.exec("python3", "-c", LISTENERS).stdout)
+    public = sorted({port for _addr, port in beyond_loopback(listeners)})
     assert set(public) <= {22, 80, 443}, f"listening beyond loopback: {public}"
-    loopback = {port for _proto, addr, port in listeners if addr in LOOPBACK}
+    loopback = {port for addr, port in listeners if addr in ("127.0.0.1", "::1")}
     assert {8000, 8001, 8081} <= loopback, f"the hub, the proxy and its API should listen on loopback: {sorted(loopback)}"
 
 

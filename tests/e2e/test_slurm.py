@@ -19,7 +19,7 @@ import time
 import pytest
 import requests
 
-from hub import ARTIFACTS, TIMEOUT, HubSession, Kernel, logged_in, wait_until
+from hub import ARTIFACTS, LISTENERS, TIMEOUT, HubSession, Kernel, beyond_loopback, logged_in, wait_until
 
 pytestmark = pytest.mark.slurm
 
@@ -332,32 +332,6 @@ def test_a_running_server_may_report_a_port_and_nothing_else(target, alice):
     assert alice.server() and alice.server()["ready"]
     log = target.exec("journalctl", "-u", "jupyterhub.service", "--since=-5min", "-o", "cat").stdout
     assert log.count("Port report refused for alice") >= len(answers), log[-3000:]
-
-
-# What listens on a host: [address, port] of each TCP listener, from the kernel's tables.
-LISTENERS = r"""
-import ipaddress, json
-out = []
-for proto in ("tcp", "tcp6"):
-    with open("/proc/net/" + proto) as f:
-        for line in list(f)[1:]:
-            local, state = line.split()[1], line.split()[3]
-            if state != "0A":  # LISTEN
-                continue
-            addr, port = local.split(":")
-            raw = bytes.fromhex(addr)
-            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
-            ip = ipaddress.ip_address(raw)
-            ip = ip.ipv4_mapped or ip if ip.version == 6 else ip
-            out.append([str(ip), int(port, 16)])
-print(json.dumps(out))
-"""
-
-
-def beyond_loopback(listeners: list) -> set:
-    import ipaddress
-
-    return {(addr, port) for addr, port in listeners if not ipaddress.ip_address(addr).is_loopback}
 
 
 def test_each_host_listens_beyond_loopback_only_on_the_ports_the_readme_lists(target, alice):
