@@ -380,6 +380,40 @@ def test_a_hub_restart_leaves_the_jobs_server_reachable(target, alice):
     assert_server_answers(alice)
 
 
+
+def test_a_hub_restart_during_a_start_leaves_no_job_behind(target):
+    """carol's server starts slowly (her own config sleeps 15 s); the hub restarts while her job
+    runs, before her server reports its port. Afterwards her job is either tracked again (her
+    server ready) or gone from the queue (the restarted hub refuses the report and the node's
+    wrapper ends the server): no job runs on that the hub does not know of."""
+    config = "/home/carol/.jupyter/jupyter_server_config.py"
+    target.exec("runuser", "-u", "carol", "--", "sh", "-c", f"mkdir -p /home/carol/.jupyter && echo 'import time; time.sleep(15)' > {config}")
+    carol = logged_in(target, "carol")
+    try:
+        r = carol.api("POST", "hub/api/users/carol/server", json={"cpus": 1, "memory": "512M", "time": 10})
+        assert r.status_code in (201, 202), r.text
+        wait_until(lambda: [job["state"] for job in jobs(target, "carol")] == ["RUNNING"], START_TIMEOUT, interval=0.5,
+                   what="carol's job running")
+        [job] = jobs(target, "carol")
+        target.exec("systemctl", "restart", "jupyterhub.service")
+        wait_until(lambda: carol.http.get(carol.url("hub/api/"), timeout=5).status_code == 200, 60, what="the hub answers")
+
+        def settled():
+            listed, server = jobs(target, "carol"), carol.server() or {}
+            if server.get("ready"):
+                return "tracked" if listed else None
+            return "gone" if not listed and not server.get("pending") else None
+
+        outcome = wait_until(settled, START_TIMEOUT + 30, interval=1, what="carol's job tracked again or gone")
+        log = target.exec("cat", f"/home/carol/jupyterhub_slurmspawner_{job['id']}.log").stdout
+        if outcome == "gone":
+            assert "the hub refused the port report" in log or "CANCELLED" in log, log[-3000:]
+        print(f"a hub restart during carol's start: her job {job['id']} was {outcome}")
+    finally:
+        target.exec("rm", "-f", config)
+        carol.stop()
+    wait_until(lambda: jobs(target, "carol") == [], 30, what="carol's job gone from the queue")
+
 def test_stopping_the_server_cancels_the_job(target, alice):
     [job] = jobs(target, "alice")
     alice.stop()
