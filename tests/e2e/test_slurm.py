@@ -380,7 +380,6 @@ def test_a_hub_restart_leaves_the_jobs_server_reachable(target, alice):
     assert_server_answers(alice)
 
 
-
 def test_a_hub_restart_during_a_start_leaves_no_job_behind(target):
     """carol's server starts slowly (her own config sleeps 15 s); the hub restarts while her job
     runs, before her server reports its port. Afterwards her job is either tracked again (her
@@ -413,6 +412,7 @@ def test_a_hub_restart_during_a_start_leaves_no_job_behind(target):
         target.exec("rm", "-f", config)
         carol.stop()
     wait_until(lambda: jobs(target, "carol") == [], 30, what="carol's job gone from the queue")
+
 
 def test_stopping_the_server_cancels_the_job(target, alice):
     [job] = jobs(target, "alice")
